@@ -1,0 +1,204 @@
+"""The SQLite span exporter: an OTel ``SpanExporter`` that never raises into the host app.
+
+Each ``export`` call is one ``BEGIN IMMEDIATE`` transaction: spans, their documents, their
+search-index rows and the per-trace roll-up go in together, so a killed process leaves either
+all of a batch or none of it. Span row ids are allocated inside the write lock, which lets the
+contentless FTS index use them as its rowids without a read-back.
+
+The connection belongs to one process: after ``fork()`` the child opens its own. A batch that
+fails (locked past the busy timeout, read-only, disk full, corrupt) is kept and retried with the
+next one, up to a bound; every failure kind is logged once as a warning through ``logging``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+from spyglass.errors import DatabaseError
+from spyglass.tracer._db import open_for_write
+from spyglass.tracer._redact import Redactor
+from spyglass.tracer._rows import SPAN_COLUMNS, SpanRow, span_to_row
+
+logger = logging.getLogger("spyglass")
+
+#: Spans kept for a retry while the database refuses writes; older ones are dropped past this.
+MAX_PENDING_SPANS = 50_000
+
+_INSERT_SPAN = (
+    f"INSERT OR IGNORE INTO spans (id, {', '.join(SPAN_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * (len(SPAN_COLUMNS) + 1))})"
+)
+_INSERT_DOCUMENT = (
+    "INSERT OR IGNORE INTO documents "
+    "(span_row, position, trace_id, doc_id, score, content, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_SEARCH = "INSERT INTO search (rowid, text) VALUES (?, ?)"
+_UPSERT_TRACE = """
+INSERT INTO traces (trace_id, project, name, root_span_id, start_ns, end_ns, status,
+                    span_count, error_count, input_tokens, output_tokens, session_id, user_id)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (trace_id) DO UPDATE SET
+    name = CASE
+        WHEN excluded.root_span_id IS NOT NULL THEN excluded.name
+        WHEN traces.root_span_id IS NULL AND excluded.start_ns < traces.start_ns
+            THEN excluded.name
+        ELSE traces.name END,
+    root_span_id = coalesce(excluded.root_span_id, traces.root_span_id),
+    status = CASE WHEN excluded.root_span_id IS NOT NULL THEN excluded.status
+                  ELSE traces.status END,
+    start_ns = min(traces.start_ns, excluded.start_ns),
+    end_ns = max(traces.end_ns, excluded.end_ns),
+    span_count = traces.span_count + excluded.span_count,
+    error_count = traces.error_count + excluded.error_count,
+    input_tokens = traces.input_tokens + excluded.input_tokens,
+    output_tokens = traces.output_tokens + excluded.output_tokens,
+    session_id = coalesce(traces.session_id, excluded.session_id),
+    user_id = coalesce(traces.user_id, excluded.user_id)
+"""
+
+
+def _trace_rollups(rows: Sequence[SpanRow]) -> list[tuple[object, ...]]:
+    """One upsert row per trace in the batch (values as in ``_UPSERT_TRACE``)."""
+    acc: dict[str, list[object]] = {}
+    for row in rows:
+        values = row.values
+        name, start, end, status = values[3], values[5], values[6], values[7]
+        entry = acc.get(row.trace_id)
+        if entry is None:
+            entry = [row.trace_id, row.project, name, None, start, end, "UNSET",
+                     0, 0, 0, 0, None, None]
+            acc[row.trace_id] = entry
+        elif start < entry[4]:  # type: ignore[operator]
+            if entry[3] is None:
+                entry[2] = name
+        if row.is_root:
+            entry[2], entry[3], entry[6] = name, row.span_id, status
+        entry[4] = min(entry[4], start)  # type: ignore[type-var]
+        entry[5] = max(entry[5], end)  # type: ignore[type-var]
+        entry[7] += 1  # type: ignore[operator]
+        entry[8] += status == "ERROR"  # type: ignore[operator]
+        entry[9] += row.counted_input_tokens  # type: ignore[operator]
+        entry[10] += row.counted_output_tokens  # type: ignore[operator]
+        entry[11] = entry[11] or row.session_id
+        entry[12] = entry[12] or row.user_id
+    return [tuple(entry) for entry in acc.values()]
+
+
+class SQLiteSpanExporter(SpanExporter):
+    """Writes finished spans into a spyglass SQLite file."""
+
+    def __init__(self, path: str | os.PathLike[str], redactor: Redactor | None = None) -> None:
+        self.path = Path(path)
+        self._redactor = redactor
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+        self._pid = os.getpid()
+        self._pending: list[SpanRow] = []
+        self._warned: set[str] = set()
+        self._closed = False
+
+    def open(self) -> None:
+        """Open (and migrate) now rather than at the first export; raises ``DatabaseError``."""
+        with self._lock:
+            self._connection()
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._pid != os.getpid():
+            # Never use a connection inherited across fork(): that is how SQLite files corrupt.
+            self._conn, self._pid, self._pending = None, os.getpid(), []
+        if self._conn is None:
+            self._conn = open_for_write(self.path)
+        return self._conn
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        if self._closed:
+            return SpanExportResult.FAILURE
+        rows = [row for row in map(self._convert, spans) if row is not None]
+        with self._lock:
+            batch, self._pending = self._pending + rows, []
+            if not batch:
+                return SpanExportResult.SUCCESS
+            try:
+                self._write(batch)
+            except Exception as exc:  # the host program must never see this
+                self._keep(batch, exc)
+                return SpanExportResult.FAILURE
+        return SpanExportResult.SUCCESS
+
+    def _convert(self, span: ReadableSpan) -> SpanRow | None:
+        try:
+            return span_to_row(span, self._redactor)
+        except Exception as exc:
+            self._warn_once("convert", f"spyglass could not store span {span.name!r}: {exc!r}")
+            return None
+
+    def _write(self, rows: list[SpanRow]) -> None:
+        conn = self._connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            base = conn.execute("SELECT coalesce(max(id), 0) FROM spans").fetchone()[0]
+            conn.executemany(
+                _INSERT_SPAN, [(base + i + 1, *row.values) for i, row in enumerate(rows)]
+            )
+            documents = [
+                (base + i + 1, *doc) for i, row in enumerate(rows) for doc in row.documents
+            ]
+            if documents:
+                conn.executemany(_INSERT_DOCUMENT, documents)
+            conn.executemany(
+                _INSERT_SEARCH,
+                [(base + i + 1, row.search_text) for i, row in enumerate(rows) if row.search_text],
+            )
+            conn.executemany(_UPSERT_TRACE, _trace_rollups(rows))
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def _keep(self, batch: list[SpanRow], exc: Exception) -> None:
+        """Hold a failed batch for the next export (lock held); past the bound drop the oldest."""
+        self._pending = batch
+        dropped = len(batch) - MAX_PENDING_SPANS
+        if dropped > 0:
+            self._pending = batch[dropped:]
+            logger.warning("spyglass dropped %d spans that %s would not take", dropped, self.path)
+        kind = "database" if isinstance(exc, (sqlite3.Error, DatabaseError)) else "export"
+        self._warn_once(kind, f"spyglass cannot write traces to {self.path}: {exc}")
+
+    def _warn_once(self, kind: str, message: str) -> None:
+        if kind not in self._warned:
+            self._warned.add(kind)
+            logger.warning(message)
+        else:
+            logger.debug(message)
+
+    def pending_count(self) -> int:
+        """Spans held for a retry because the database refused them."""
+        return len(self._pending)
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        if self._pending:
+            self.export([])
+        return not self._pending
+
+    def shutdown(self) -> None:
+        if self._closed:
+            return
+        self.force_flush()
+        if self._pending:
+            logger.warning("spyglass lost %d spans: %s would not take them", len(self._pending),
+                           self.path)
+        self._closed = True
+        with self._lock:
+            if self._conn is not None and self._pid == os.getpid():
+                self._conn.close()
+            self._conn = None

@@ -1,0 +1,132 @@
+"""A batch span processor that never drops a span and keeps memory bounded.
+
+The OTel SDK's ``BatchSpanProcessor`` drops spans once its queue is full (2,048 by default).
+Here a full queue makes the producing thread wait for the writer instead (backpressure), so a
+burst of any size is stored whole while at most ``max_queue_size`` spans wait in memory. The
+wait only happens when the program outruns SQLite, which takes tens of thousands of spans a
+second.
+
+``force_flush`` returns once everything that ended before the call is in the exporter. After
+``fork()`` the child starts its own worker with an empty queue (the parent exports its own).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import deque
+
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.trace.export import SpanExporter
+
+logger = logging.getLogger("spyglass")
+
+
+class BlockingBatchProcessor(SpanProcessor):
+    """Queue finished spans and export them in batches from one worker thread per process."""
+
+    def __init__(
+        self,
+        exporter: SpanExporter,
+        *,
+        max_queue_size: int = 20_000,
+        max_batch_size: int = 2_000,
+        schedule_delay: float = 0.25,
+    ) -> None:
+        self._exporter = exporter
+        self._max_queue = max_queue_size
+        self._max_batch = max_batch_size
+        self._delay = schedule_delay
+        self._shutdown = False
+        self._start()
+
+    def _start(self) -> None:
+        self._pid = os.getpid()
+        self._queue: deque[ReadableSpan] = deque()
+        self._cond = threading.Condition(threading.Lock())
+        self._ended = 0  # spans queued so far
+        self._done = 0  # spans handed to the exporter so far
+        self._flush_wanted = False
+        self._stopping = False
+        self._worker = threading.Thread(target=self._run, name="spyglass-exporter", daemon=True)
+        self._worker.start()
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        return
+
+    def on_end(self, span: ReadableSpan) -> None:
+        if self._shutdown:
+            return
+        if self._pid != os.getpid():
+            self._start()
+        with self._cond:
+            while len(self._queue) >= self._max_queue and self._worker.is_alive():
+                self._cond.notify_all()
+                self._cond.wait(0.05)
+            self._queue.append(span)
+            self._ended += 1
+            if len(self._queue) >= self._max_batch:
+                self._cond.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                if not self._queue and not self._stopping:
+                    self._cond.wait(self._delay)
+                if not self._queue and not self._flush_wanted:
+                    if self._stopping:
+                        return
+                    continue
+                count = min(len(self._queue), self._max_batch)
+                batch = [self._queue.popleft() for _ in range(count)]
+                self._cond.notify_all()  # producers waiting on a full queue
+            self._export(batch)
+            with self._cond:
+                self._done += len(batch)
+                if not self._queue:
+                    self._flush_wanted = False
+                self._cond.notify_all()
+
+    def _export(self, batch: list[ReadableSpan]) -> None:
+        if not batch:
+            return
+        try:
+            self._exporter.export(batch)
+        except Exception:  # an exporter must not raise, but if one does the worker lives on
+            logger.warning("spyglass exporter failed", exc_info=True)
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        if self._pid != os.getpid():
+            return True
+        with self._cond:
+            target = self._ended
+            if self._worker.is_alive():
+                self._flush_wanted = True
+                self._cond.notify_all()
+                self._cond.wait_for(lambda: self._done >= target, timeout_millis / 1000)
+            else:  # interpreter shutting down, or the worker died: export here
+                self._drain_inline()
+            flushed = self._done >= target
+        return flushed and self._exporter.force_flush(timeout_millis)
+
+    def _drain_inline(self) -> None:
+        while self._queue:
+            count = min(len(self._queue), self._max_batch)
+            batch = [self._queue.popleft() for _ in range(count)]
+            self._export(batch)
+            self._done += len(batch)
+
+    def shutdown(self) -> None:
+        if self._shutdown:
+            return
+        if self._pid == os.getpid():
+            with self._cond:
+                self._stopping = True
+                self._cond.notify_all()
+            self._worker.join(timeout=30)
+            with self._cond:
+                self._drain_inline()
+        self._shutdown = True
+        self._exporter.shutdown()

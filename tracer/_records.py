@@ -1,0 +1,267 @@
+"""What the read API returns: plain frozen records built from rows, with a stable JSON form.
+
+``to_dict()`` is the documented ``--json`` format: times are ISO 8601 UTC strings, durations
+milliseconds, attributes the stored JSON object (content attributes stay JSON strings, as
+stored).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from spyglass.errors import ConfigurationError
+
+_SINCE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$", re.IGNORECASE)
+_MAX_NS = 2**63 - 1
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def iso(ns: int | None) -> str | None:
+    """Nanoseconds since the epoch as ISO 8601 UTC with microseconds and a ``Z``."""
+    if ns is None:
+        return None
+    moment = datetime.fromtimestamp(ns / 1e9, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_since(since: str | datetime | timedelta) -> int:
+    """A lower bound on start time, in epoch nanoseconds: ``"90s"``, ``"1h"``, ``"2d"``,
+    ``"1w"``, an ISO date or datetime (naive means UTC), a ``datetime`` or a ``timedelta``."""
+    if isinstance(since, timedelta):
+        return time.time_ns() - int(since.total_seconds() * 1e9)
+    if isinstance(since, datetime):
+        moment = since if since.tzinfo else since.replace(tzinfo=timezone.utc)
+        return min(int(moment.timestamp() * 1e9), _MAX_NS)
+    if isinstance(since, str):
+        match = _SINCE.match(since)
+        if match:
+            seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
+            return time.time_ns() - int(seconds * 1e9)
+        try:
+            return parse_since(datetime.fromisoformat(since.strip().replace("Z", "+00:00")))
+        except ValueError:
+            pass
+    raise ConfigurationError(
+        f"since must look like 30m, 1h, 2d, 1w or an ISO date such as 2026-11-26; got {since!r}"
+    )
+
+
+def _json(raw: str | None) -> object:
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+@dataclass(frozen=True)
+class TraceSummary:
+    """One row of ``spyglass traces``."""
+
+    trace_id: str
+    project: str
+    name: str | None
+    start_ns: int
+    end_ns: int
+    status: str
+    span_count: int
+    error_count: int
+    input_tokens: int
+    output_tokens: int
+    session_id: str | None
+    user_id: str | None
+
+    @classmethod
+    def from_row(cls, row: Sequence[object]) -> TraceSummary:
+        return cls(*row)  # type: ignore[arg-type]
+
+    @property
+    def duration_ms(self) -> float:
+        return (self.end_ns - self.start_ns) / 1e6
+
+    @property
+    def start_time(self) -> datetime:
+        return datetime.fromtimestamp(self.start_ns / 1e9, tz=timezone.utc)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "trace_id": self.trace_id,
+            "project": self.project,
+            "name": self.name,
+            "start_time": iso(self.start_ns),
+            "end_time": iso(self.end_ns),
+            "duration_ms": round(self.duration_ms, 3),
+            "status": self.status,
+            "span_count": self.span_count,
+            "error_count": self.error_count,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "session_id": self.session_id,
+            "user_id": self.user_id,
+        }
+
+
+@dataclass(frozen=True)
+class Document:
+    """A retrieved document of a RETRIEVER span, in rank order."""
+
+    position: int
+    id: str | None
+    score: float | None
+    content: str | None
+    metadata: object
+
+    @classmethod
+    def from_row(cls, row: Sequence[object]) -> Document:
+        return cls(row[0], row[1], row[2], row[3], _json(row[4]))  # type: ignore[arg-type]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "position": self.position,
+            "id": self.id,
+            "score": self.score,
+            "content": self.content,
+            "metadata": self.metadata,
+        }
+
+
+@dataclass(frozen=True)
+class SpanRecord:
+    """One stored span."""
+
+    row_id: int
+    trace_id: str
+    span_id: str
+    parent_id: str | None
+    name: str
+    kind: str
+    start_ns: int
+    end_ns: int
+    status: str
+    status_message: str | None
+    model: str | None
+    provider: str | None
+    input_tokens: int | None
+    output_tokens: int | None
+    prompt_name: str | None
+    prompt_version: str | None
+    attributes: dict[str, object]
+    events: list[dict[str, object]]
+    documents: list[Document] = field(default_factory=list)
+
+    @classmethod
+    def from_row(cls, row: Sequence[object], documents: list[Document]) -> SpanRecord:
+        attrs = _json(row[16])  # type: ignore[arg-type]
+        events = _json(row[17])  # type: ignore[arg-type]
+        return cls(
+            *row[:16],  # type: ignore[arg-type]
+            attributes=attrs if isinstance(attrs, dict) else {},
+            events=events if isinstance(events, list) else [],
+            documents=documents,
+        )
+
+    @property
+    def duration_ms(self) -> float:
+        return (self.end_ns - self.start_ns) / 1e6
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "span_id": self.span_id,
+            "parent_id": self.parent_id,
+            "name": self.name,
+            "kind": self.kind,
+            "start_time": iso(self.start_ns),
+            "end_time": iso(self.end_ns),
+            "duration_ms": round(self.duration_ms, 3),
+            "status": self.status,
+            "status_message": self.status_message,
+            "model": self.model,
+            "provider": self.provider,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "prompt_name": self.prompt_name,
+            "prompt_version": self.prompt_version,
+            "attributes": self.attributes,
+            "events": self.events,
+            "documents": [doc.to_dict() for doc in self.documents],
+        }
+
+
+class Trace:
+    """A trace: its summary and its spans in start order, with tree navigation."""
+
+    def __init__(self, summary: TraceSummary, spans: list[SpanRecord]) -> None:
+        self.summary = summary
+        self.trace_id = summary.trace_id
+        self.spans = spans
+        self._by_id = {span.span_id: span for span in spans}
+        self._children: dict[str | None, list[SpanRecord]] = {}
+        for span in spans:
+            parent = span.parent_id if span.parent_id in self._by_id else None
+            self._children.setdefault(parent, []).append(span)
+
+    @property
+    def roots(self) -> list[SpanRecord]:
+        """Spans without a recorded parent (a parent spyglass did not record counts as none)."""
+        return self._children.get(None, [])
+
+    @property
+    def root(self) -> SpanRecord | None:
+        roots = self.roots
+        return roots[0] if roots else None
+
+    def span(self, span_id: str) -> SpanRecord:
+        return self._by_id[span_id]
+
+    def children(self, span: SpanRecord | str) -> list[SpanRecord]:
+        span_id = span if isinstance(span, str) else span.span_id
+        return self._children.get(span_id, [])
+
+    def to_dict(self) -> dict[str, object]:
+        return {**self.summary.to_dict(), "spans": [span.to_dict() for span in self.spans]}
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A span matching a search, with the passage that matched."""
+
+    trace_id: str
+    span_id: str
+    span_name: str
+    kind: str
+    start_ns: int
+    trace_name: str | None
+    snippet: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "trace_id": self.trace_id,
+            "span_id": self.span_id,
+            "span_name": self.span_name,
+            "kind": self.kind,
+            "start_time": iso(self.start_ns),
+            "trace_name": self.trace_name,
+            "snippet": self.snippet,
+        }
+
+
+def make_snippet(texts: Sequence[str], words: Sequence[str], width: int = 60) -> str:
+    """The passage around the first occurrence of any word, on one line."""
+    lowered = [word.lower() for word in words if word]
+    for text in texts:
+        plain = text
+        low = plain.lower()
+        for word in lowered:
+            at = low.find(word)
+            if at >= 0:
+                start, end = max(0, at - width), min(len(plain), at + len(word) + width)
+                prefix = "…" if start else ""
+                suffix = "…" if end < len(plain) else ""
+                return prefix + " ".join(plain[start:end].split()) + suffix
+    return ""

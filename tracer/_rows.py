@@ -1,0 +1,222 @@
+"""Turning a finished OTel span into rows of the SQLite file: pure functions, no I/O.
+
+Runs on the exporter's worker thread, off the traced program's path. Redaction happens here,
+once per stored string, so every way a secret can enter a span (an integration, the user's own
+``set_attribute``, an exception message) is scrubbed before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import StatusCode
+
+from spyglass.tracer import attributes as A
+from spyglass.tracer._redact import Redactor
+
+#: JSON keys whose string values are structure, not text worth searching.
+_STRUCTURAL_KEYS = frozenset({"role", "type", "id", "finish_reason", "mime_type", "modality"})
+
+_STATUS = {StatusCode.OK: "OK", StatusCode.ERROR: "ERROR", StatusCode.UNSET: "UNSET"}
+
+
+@dataclass
+class SpanRow:
+    """One ``spans`` row (``values``, in ``SPAN_COLUMNS`` order) plus what it adds elsewhere."""
+
+    values: tuple[object, ...]
+    trace_id: str
+    span_id: str
+    is_root: bool
+    project: str
+    counted_input_tokens: int = 0
+    counted_output_tokens: int = 0
+    session_id: str | None = None
+    user_id: str | None = None
+    documents: list[tuple[object, ...]] = field(default_factory=list)
+    search_text: str = ""
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _scrubbed(attrs: Mapping[str, object], redactor: Redactor | None) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in attrs.items():
+        if isinstance(value, tuple):
+            value = list(value)
+        out[key] = redactor.scrub_value(value) if redactor is not None else value
+    return out
+
+
+def _events(span: ReadableSpan, redactor: Redactor | None) -> str | None:
+    if not span.events:
+        return None
+    events = [
+        {
+            "name": event.name,
+            "time_ns": event.timestamp,
+            "attributes": _scrubbed(event.attributes or {}, redactor),
+        }
+        for event in span.events
+    ]
+    return json.dumps(events, ensure_ascii=False, default=str)
+
+
+def _texts(value: object, key: str = "") -> Iterator[str]:
+    """String leaves of parsed JSON, skipping structural keys (roles, part types, ids)."""
+    if isinstance(value, str):
+        if key not in _STRUCTURAL_KEYS:
+            yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _texts(v, k)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _texts(item, key)
+
+
+def _json_texts(raw: object) -> Iterator[str]:
+    if not isinstance(raw, str):
+        return
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        yield raw
+        return
+    yield from _texts(parsed)
+
+
+_SEARCHED = (
+    A.GEN_AI_INPUT_MESSAGES,
+    A.GEN_AI_OUTPUT_MESSAGES,
+    A.GEN_AI_SYSTEM_INSTRUCTIONS,
+    A.SPYGLASS_INPUT,
+    A.SPYGLASS_OUTPUT,
+    A.GEN_AI_TOOL_CALL_ARGUMENTS,
+    A.GEN_AI_TOOL_CALL_RESULT,
+)
+
+
+def search_texts(attrs: Mapping[str, object]) -> list[str]:
+    """The words of a span worth finding: query, messages, input, output, tool calls."""
+    texts: list[str] = []
+    query = attrs.get(A.GEN_AI_RETRIEVAL_QUERY_TEXT)
+    if isinstance(query, str):
+        texts.append(query)
+    for key in _SEARCHED:
+        texts.extend(_json_texts(attrs.get(key)))
+    return texts
+
+
+def _documents(raw: object, trace_id: str) -> list[tuple[object, ...]]:
+    """Rows ``(position, trace_id, doc_id, score, content, metadata)``; span row added later."""
+    if not isinstance(raw, str):
+        return []
+    try:
+        docs = json.loads(raw)
+    except ValueError:
+        return []
+    if not isinstance(docs, list):
+        return []
+    rows: list[tuple[object, ...]] = []
+    for position, doc in enumerate(docs):
+        if not isinstance(doc, dict):
+            continue
+        score = doc.get("score")
+        metadata = doc.get("metadata")
+        rows.append(
+            (
+                position,
+                trace_id,
+                _str(doc.get("id")),
+                float(score) if isinstance(score, (int, float)) else None,
+                _str(doc.get("content")),
+                json.dumps(metadata, ensure_ascii=False) if metadata is not None else None,
+            )
+        )
+    return rows
+
+
+def span_to_row(span: ReadableSpan, redactor: Redactor | None) -> SpanRow:
+    """Build the stored form of one span (attributes scrubbed, text for the index gathered)."""
+    ctx = span.context
+    assert ctx is not None
+    trace_id = format(ctx.trace_id, "032x")
+    span_id = format(ctx.span_id, "016x")
+    attrs = _scrubbed(span.attributes or {}, redactor)
+    external = A.SPYGLASS_EXTERNAL_PARENT in attrs
+    parent_id = None if span.parent is None or external else format(span.parent.span_id, "016x")
+    message = span.status.description
+    if message and redactor is not None:
+        message = redactor.scrub(message)
+    resource = span.resource.attributes if span.resource is not None else {}
+    project = str(resource.get("service.name", "default"))
+    kind = str(attrs.get(A.SPYGLASS_KIND) or "CHAIN")
+    start = span.start_time or 0
+    row = SpanRow(
+        values=(
+            trace_id,
+            span_id,
+            parent_id,
+            span.name if redactor is None else redactor.scrub(span.name),
+            kind,
+            start,
+            span.end_time or start,
+            _STATUS.get(span.status.status_code, "UNSET"),
+            message,
+            _str(attrs.get(A.GEN_AI_RESPONSE_MODEL) or attrs.get(A.GEN_AI_REQUEST_MODEL)),
+            _str(attrs.get(A.GEN_AI_PROVIDER_NAME)),
+            _int(attrs.get(A.GEN_AI_USAGE_INPUT_TOKENS)),
+            _int(attrs.get(A.GEN_AI_USAGE_OUTPUT_TOKENS)),
+            _str(attrs.get(A.GEN_AI_PROMPT_NAME)),
+            _str(attrs.get(A.GEN_AI_PROMPT_VERSION)),
+            json.dumps(attrs, ensure_ascii=False, default=str),
+            _events(span, redactor),
+        ),
+        trace_id=trace_id,
+        span_id=span_id,
+        is_root=parent_id is None,
+        project=project,
+    )
+    if not attrs.get(A.SPYGLASS_USAGE_COUNTED_BY_PARENT):
+        row.counted_input_tokens = _int(attrs.get(A.GEN_AI_USAGE_INPUT_TOKENS)) or 0
+        row.counted_output_tokens = _int(attrs.get(A.GEN_AI_USAGE_OUTPUT_TOKENS)) or 0
+    row.session_id = _str(attrs.get(A.GEN_AI_CONVERSATION_ID))
+    row.user_id = _str(attrs.get(A.SPYGLASS_USER_ID))
+    row.documents = _documents(attrs.get(A.GEN_AI_RETRIEVAL_DOCUMENTS), trace_id)
+    texts = search_texts(attrs)
+    texts.extend(str(doc[4]) for doc in row.documents if doc[4])
+    if message:
+        texts.append(message)
+    row.search_text = "\n".join(texts)
+    return row
+
+
+SPAN_COLUMNS: Sequence[str] = (
+    "trace_id",
+    "span_id",
+    "parent_id",
+    "name",
+    "kind",
+    "start_ns",
+    "end_ns",
+    "status",
+    "status_message",
+    "model",
+    "provider",
+    "input_tokens",
+    "output_tokens",
+    "prompt_name",
+    "prompt_version",
+    "attributes",
+    "events",
+)

@@ -1,0 +1,410 @@
+"""``spyglass.trace``: a span around the user's own code, as a context manager or a decorator.
+
+The decorator keeps the function's kind: sync, async, generator or async generator. A generator's
+span stays open while it is iterated and is current only while the generator body runs (each
+``next`` attaches and detaches), so spans started between iterations by the caller do not nest
+under it by mistake. Exceptions are recorded and re-raised unchanged; spyglass's own failures
+are logged and never reach the program.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Mapping
+from contextlib import ExitStack
+from types import TracebackType
+from typing import TypeVar, cast, overload
+
+from opentelemetry import context as otel_context
+from opentelemetry import trace as otel_trace
+from opentelemetry.trace import Span, Status, StatusCode
+
+from spyglass.errors import ConfigurationError
+from spyglass.tracer import _runtime
+from spyglass.tracer import attributes as A
+from spyglass.tracer._context import inherit
+from spyglass.tracer._serialize import to_json
+
+logger = logging.getLogger("spyglass")
+
+F = TypeVar("F", bound=Callable[..., object])
+
+#: Items of a traced generator kept as its output; the rest are counted, not stored.
+MAX_GENERATOR_ITEMS = 100
+
+
+def error_type(exc: BaseException) -> str:
+    """The fully qualified class name, as OTel's ``error.type`` wants it."""
+    cls = type(exc)
+    module = cls.__module__
+    return cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
+
+
+def record_error(span: Span, exc: BaseException) -> None:
+    """Status ERROR, ``error.type`` and the exception event (with its traceback)."""
+    try:
+        span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+        span.set_attribute(A.ERROR_TYPE, error_type(exc))
+        span.record_exception(exc)
+    except Exception:
+        logger.debug("spyglass could not record an exception", exc_info=True)
+
+
+class SpanHandle:
+    """What ``with spyglass.trace(...) as span`` gives: add input, output and attributes."""
+
+    def __init__(self, span: Span, capture_content: bool) -> None:
+        self._span = span
+        self._capture = capture_content
+        ctx = span.get_span_context()
+        self.trace_id = format(ctx.trace_id, "032x")
+        self.span_id = format(ctx.span_id, "016x")
+
+    @property
+    def otel_span(self) -> Span:
+        """The underlying OpenTelemetry span."""
+        return self._span
+
+    def set_input(self, value: object) -> None:
+        """Record what the block was given (any object; serialized safely)."""
+        if self._capture:
+            self._span.set_attribute(A.SPYGLASS_INPUT, to_json(value))
+
+    def set_output(self, value: object) -> None:
+        """Record what the block produced."""
+        if self._capture:
+            self._span.set_attribute(A.SPYGLASS_OUTPUT, to_json(value))
+
+    def set_attribute(self, key: str, value: object) -> None:
+        """Set one attribute; values that are not OTel primitives are stored as JSON."""
+        if isinstance(value, (str, bool, int, float)):
+            self._span.set_attribute(key, value)
+        else:
+            self._span.set_attribute(key, to_json(value))
+
+    def set_attributes(self, attributes: Mapping[str, object]) -> None:
+        for key, value in attributes.items():
+            self.set_attribute(key, value)
+
+
+class _Active:
+    """One entered span: the span, its handle and what must be undone on exit."""
+
+    def __init__(self, spec: _TraceSpec) -> None:
+        self.stack = ExitStack()
+        self.stack.enter_context(
+            inherit(
+                session_id=spec.session_id,
+                user_id=spec.user_id,
+                tags=spec.tags,
+                metadata=spec.metadata,
+            )
+        )
+        pipeline = _runtime.ensure()
+        attributes: dict[str, str] = {A.SPYGLASS_KIND: spec.kind, A.SPYGLASS_INTEGRATION: "trace"}
+        self.span = pipeline.tracer.start_span(spec.name, attributes=attributes)
+        self.handle = SpanHandle(self.span, pipeline.settings.capture_content)
+
+    def activate(self) -> object:
+        return otel_context.attach(otel_trace.set_span_in_context(self.span))
+
+    def finish(self, exc: BaseException | None) -> None:
+        if exc is not None and not isinstance(exc, GeneratorExit):
+            record_error(self.span, exc)
+        else:
+            self.span.set_status(Status(StatusCode.OK))
+        self.span.end()
+        self.stack.close()
+
+
+class _TraceSpec:
+    """``spyglass.trace(...)``: usable once as a decorator, or as a (re-entrant) context manager."""
+
+    def __init__(
+        self,
+        name: str | None,
+        kind: str,
+        session_id: str | None,
+        user_id: str | None,
+        tags: Iterable[str] | str,
+        metadata: Mapping[str, object] | None,
+    ) -> None:
+        if name is not None and (not isinstance(name, str) or not name.strip()):
+            raise ConfigurationError(f"trace name must be a non-empty string, got {name!r}")
+        if not isinstance(kind, str) or kind.upper() not in A.KINDS:
+            raise ConfigurationError(f"kind must be one of {', '.join(A.KINDS)}; got {kind!r}")
+        if metadata is not None and not isinstance(metadata, Mapping):
+            raise ConfigurationError(f"metadata must be a mapping, got {type(metadata).__name__}")
+        self.name = name or "trace"
+        self.kind = kind.upper()
+        self.session_id = session_id
+        self.user_id = user_id
+        self.tags = (tags,) if isinstance(tags, str) else tuple(tags)
+        self.metadata = metadata
+        self._entered: list[tuple[_Active | None, object]] = []
+
+    # -- context manager ------------------------------------------------------------------------
+
+    def _start(self) -> tuple[_Active | None, object]:
+        try:
+            active = _Active(self)
+            return active, active.activate()
+        except Exception:
+            logger.warning("spyglass could not start span %r", self.name, exc_info=True)
+            return None, None
+
+    def __enter__(self) -> SpanHandle | None:
+        entry = self._start()
+        self._entered.append(entry)
+        return entry[0].handle if entry[0] is not None else None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        active, token = self._entered.pop()
+        _finish(active, token, exc)
+
+    async def __aenter__(self) -> SpanHandle | None:
+        return self.__enter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.__exit__(exc_type, exc, tb)
+
+    # -- decorator ------------------------------------------------------------------------------
+
+    def __call__(self, fn: F) -> F:
+        if self.name == "trace":
+            self.name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", "trace")
+        if inspect.isasyncgenfunction(fn):
+            return cast(F, _wrap_async_generator(self, fn))
+        if inspect.isgeneratorfunction(fn):
+            return cast(F, _wrap_generator(self, fn))
+        if inspect.iscoroutinefunction(fn):
+            return cast(F, _wrap_coroutine(self, fn))
+        return cast(F, _wrap_function(self, fn))
+
+
+def _finish(active: _Active | None, token: object, exc: BaseException | None) -> None:
+    if active is None:
+        return
+    try:
+        if token is not None:
+            otel_context.detach(token)  # type: ignore[arg-type]
+        active.finish(exc)
+    except Exception:
+        logger.warning("spyglass could not end a span", exc_info=True)
+
+
+def _inputs(fn: Callable[..., object], args: tuple[object, ...], kwargs: dict[str, object]) -> object:
+    try:
+        bound = inspect.signature(fn).bind_partial(*args, **kwargs)
+    except (TypeError, ValueError):
+        return {"args": list(args), "kwargs": kwargs}
+    values = dict(bound.arguments)
+    for first in ("self", "cls"):
+        values.pop(first, None)
+    return values
+
+
+def _safely(action: Callable[[], None]) -> None:
+    try:
+        action()
+    except Exception:
+        logger.debug("spyglass could not record a value", exc_info=True)
+
+
+def _wrap_function(spec: _TraceSpec, fn: Callable[..., object]) -> Callable[..., object]:
+    @functools.wraps(fn)
+    def wrapper(*args: object, **kwargs: object) -> object:
+        active, token = spec._start()
+        if active is not None:
+            _safely(lambda: active.handle.set_input(_inputs(fn, args, kwargs)))
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as exc:
+            _finish(active, token, exc)
+            raise
+        if active is not None:
+            _safely(lambda: active.handle.set_output(result))
+        _finish(active, token, None)
+        return result
+
+    return wrapper
+
+
+def _wrap_coroutine(spec: _TraceSpec, fn: Callable[..., object]) -> Callable[..., object]:
+    @functools.wraps(fn)
+    async def wrapper(*args: object, **kwargs: object) -> object:
+        active, token = spec._start()
+        if active is not None:
+            _safely(lambda: active.handle.set_input(_inputs(fn, args, kwargs)))
+        try:
+            result = await fn(*args, **kwargs)  # type: ignore[misc]
+        except BaseException as exc:
+            _finish(active, token, exc)
+            raise
+        if active is not None:
+            _safely(lambda: active.handle.set_output(result))
+        _finish(active, token, None)
+        return result
+
+    return wrapper
+
+
+class _Collected:
+    """Items a traced generator yielded, kept up to a bound."""
+
+    def __init__(self) -> None:
+        self.items: list[object] = []
+        self.count = 0
+
+    def add(self, item: object) -> None:
+        self.count += 1
+        if len(self.items) < MAX_GENERATOR_ITEMS:
+            self.items.append(item)
+
+    def output(self) -> object:
+        if self.count > len(self.items):
+            return {"items": self.items, "total": self.count}
+        return self.items
+
+
+def _step(active: _Active | None, step: Callable[[], object]) -> object:
+    """Run one resumption of the wrapped generator with its span current."""
+    token = active.activate() if active is not None else None
+    try:
+        return step()
+    finally:
+        if token is not None:
+            _safely(lambda: otel_context.detach(token))  # type: ignore[arg-type]
+
+
+def _wrap_generator(spec: _TraceSpec, fn: Callable[..., Generator[object, object, object]]
+                    ) -> Callable[..., object]:
+    @functools.wraps(fn)
+    def wrapper(*args: object, **kwargs: object) -> Generator[object, object, object]:
+        active, token = spec._start()
+        if token is not None:
+            _safely(lambda: otel_context.detach(token))  # type: ignore[arg-type]
+        if active is not None:
+            _safely(lambda: active.handle.set_input(_inputs(fn, args, kwargs)))
+        collected = _Collected()
+        error: BaseException | None = None
+        try:
+            gen = cast(Generator[object, object, object], _step(active, lambda: fn(*args, **kwargs)))
+            send: Callable[[], object] = lambda: next(gen)  # noqa: E731
+            while True:
+                try:
+                    item = _step(active, send)
+                except StopIteration as stop:
+                    return stop.value
+                collected.add(item)
+                try:
+                    sent = yield item
+                except GeneratorExit:
+                    _step(active, gen.close)
+                    raise
+                except BaseException as exc:  # thrown in by the caller: pass it on
+                    thrown = exc
+                    send = lambda: gen.throw(thrown)  # noqa: E731
+                else:
+                    value = sent
+                    send = lambda: gen.send(value)  # noqa: E731
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            if active is not None:
+                _safely(lambda: active.handle.set_output(collected.output()))
+            _finish(active, None, error)
+
+    return wrapper
+
+
+def _wrap_async_generator(spec: _TraceSpec, fn: Callable[..., AsyncGenerator[object, object]]
+                          ) -> Callable[..., object]:
+    @functools.wraps(fn)
+    async def wrapper(*args: object, **kwargs: object) -> AsyncGenerator[object, object]:
+        active, token = spec._start()
+        if token is not None:
+            _safely(lambda: otel_context.detach(token))  # type: ignore[arg-type]
+        if active is not None:
+            _safely(lambda: active.handle.set_input(_inputs(fn, args, kwargs)))
+        collected = _Collected()
+        error: BaseException | None = None
+        try:
+            agen = cast(AsyncGenerator[object, object], _step(active, lambda: fn(*args, **kwargs)))
+            resume: Callable[[], object] = agen.__anext__
+            while True:
+                awaitable = _step(active, resume)
+                token2 = active.activate() if active is not None else None
+                try:
+                    item = await awaitable  # type: ignore[misc]
+                except StopAsyncIteration:
+                    return
+                finally:
+                    if token2 is not None:
+                        _safely(lambda: otel_context.detach(token2))  # type: ignore[arg-type]
+                collected.add(item)
+                try:
+                    sent = yield item
+                except GeneratorExit:
+                    await agen.aclose()
+                    raise
+                except BaseException as exc:
+                    thrown = exc
+                    resume = lambda: agen.athrow(thrown)  # noqa: E731
+                else:
+                    value = sent
+                    resume = lambda: agen.asend(value)  # noqa: E731
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            if active is not None:
+                _safely(lambda: active.handle.set_output(collected.output()))
+            _finish(active, None, error)
+
+    return wrapper
+
+
+@overload
+def trace(name: F) -> F: ...
+@overload
+def trace(
+    name: str | None = None,
+    *,
+    kind: str = "CHAIN",
+    session_id: str | None = None,
+    user_id: str | None = None,
+    tags: Iterable[str] | str = (),
+    metadata: Mapping[str, object] | None = None,
+) -> _TraceSpec: ...
+def trace(
+    name: str | F | None = None,
+    *,
+    kind: str = "CHAIN",
+    session_id: str | None = None,
+    user_id: str | None = None,
+    tags: Iterable[str] | str = (),
+    metadata: Mapping[str, object] | None = None,
+) -> _TraceSpec | F:
+    """A span around a block or a function: ``with spyglass.trace("ingest") as span:`` or
+    ``@spyglass.trace`` / ``@spyglass.trace("name", kind="RETRIEVER")``.
+
+    ``session_id``, ``user_id``, ``tags`` and ``metadata`` are inherited by every span created
+    inside, whichever integration creates it.
+    """
+    if callable(name) and not isinstance(name, str):
+        return _TraceSpec(None, kind, session_id, user_id, tags, metadata)(name)
+    return _TraceSpec(name, kind, session_id, user_id, tags, metadata)
