@@ -83,7 +83,7 @@ class PostImportFinder(importlib.abc.MetaPathFinder):
             self._busy.name = None
         if spec is None or spec.loader is None:
             return None
-        spec.loader = _HookedLoader(spec.loader, self._fire)  # type: ignore[assignment]
+        spec.loader = _HookedLoader(spec.loader, self._fire)
         return spec
 
     def _fire(self, module: ModuleType) -> None:

@@ -133,8 +133,14 @@ def autolog(
         return
     settings = _settings(db, project, capture_content, otlp_endpoint, redact)
     names = _choose(integrations)
-    key = (str(settings.db.resolve()) if settings.db else None, settings.project,
-           settings.capture_content, settings.otlp_endpoint, _redact_key(redact), names)
+    key = (
+        str(settings.db.resolve()) if settings.db else None,
+        settings.project,
+        settings.capture_content,
+        settings.otlp_endpoint,
+        _redact_key(redact),
+        names,
+    )
     with _lock:
         if _installed is not None and _installed.key == key:
             return
@@ -151,7 +157,9 @@ def autolog(
             state.finder.watch(spec.library, _installer(state, name, ctx))
 
 
-def _installer(state: _Installed, name: str, ctx: IntegrationContext) -> Callable[[ModuleType], None]:
+def _installer(
+    state: _Installed, name: str, ctx: IntegrationContext
+) -> Callable[[ModuleType], None]:
     def install(_library: ModuleType) -> None:
         with state.lock:
             if not state.active:
@@ -160,8 +168,7 @@ def _installer(state: _Installed, name: str, ctx: IntegrationContext) -> Callabl
                 module = importlib.import_module(INTEGRATIONS[name].implementation)
                 state.uninstalls.append(module.install(ctx))
             except Exception:
-                logger.warning("spyglass could not install the %s integration", name,
-                               exc_info=True)
+                logger.warning("spyglass could not install the %s integration", name, exc_info=True)
 
     return install
 

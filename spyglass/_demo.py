@@ -33,39 +33,62 @@ def run_pipeline(question: str) -> str:
     import spyglass
     from spyglass.tracer import attributes as A
 
-    with spyglass.trace("rag-demo", kind="CHAIN", session_id="demo-session",
-                        tags=("demo",)) as chain:
+    with spyglass.trace(
+        "rag-demo", kind="CHAIN", session_id="demo-session", tags=("demo",)
+    ) as chain:
         if chain is not None:
             chain.set_input({"question": question})
         with spyglass.trace("keyword-retriever", kind="RETRIEVER") as retriever:
             scored = sorted(
-                ((len(_words(question) & _words(text)) / len(_words(question)), doc_id, text)
-                 for doc_id, text in CORPUS.items()),
+                (
+                    (len(_words(question) & _words(text)) / len(_words(question)), doc_id, text)
+                    for doc_id, text in CORPUS.items()
+                ),
                 reverse=True,
             )[:2]
             if retriever is not None:
                 retriever.set_attribute(A.GEN_AI_OPERATION_NAME, "retrieval")
                 retriever.set_attribute(A.GEN_AI_RETRIEVAL_QUERY_TEXT, question)
-                retriever.set_attribute(A.GEN_AI_RETRIEVAL_DOCUMENTS, json.dumps(
-                    [{"id": d, "score": round(s, 4), "content": t, "metadata": {"source": "demo"}}
-                     for s, d, t in scored]))
+                retriever.set_attribute(
+                    A.GEN_AI_RETRIEVAL_DOCUMENTS,
+                    json.dumps(
+                        [
+                            {
+                                "id": d,
+                                "score": round(s, 4),
+                                "content": t,
+                                "metadata": {"source": "demo"},
+                            }
+                            for s, d, t in scored
+                        ]
+                    ),
+                )
         context = "\n".join(text for _, _, text in scored)
         prompt = PROMPT.format(context=context, question=question)
         with spyglass.trace("demo-model", kind="LLM") as llm:
             answer = scored[0][2]
             if llm is not None:
-                llm.set_attributes({
-                    A.GEN_AI_OPERATION_NAME: "chat",
-                    A.GEN_AI_PROVIDER_NAME: "spyglass-demo",
-                    A.GEN_AI_REQUEST_MODEL: "demo-echo-1",
-                    A.GEN_AI_USAGE_INPUT_TOKENS: len(prompt.split()),
-                    A.GEN_AI_USAGE_OUTPUT_TOKENS: len(answer.split()),
-                    A.GEN_AI_INPUT_MESSAGES: json.dumps(
-                        [{"role": "user", "parts": [{"type": "text", "content": prompt}]}]),
-                    A.GEN_AI_OUTPUT_MESSAGES: json.dumps(
-                        [{"role": "assistant", "parts": [{"type": "text", "content": answer}],
-                          "finish_reason": "stop"}]),
-                })
+                llm.set_attributes(
+                    {
+                        A.GEN_AI_OPERATION_NAME: "chat",
+                        A.GEN_AI_PROVIDER_NAME: "spyglass-demo",
+                        A.GEN_AI_REQUEST_MODEL: "demo-echo-1",
+                        A.GEN_AI_USAGE_INPUT_TOKENS: len(prompt.split()),
+                        A.GEN_AI_USAGE_OUTPUT_TOKENS: len(answer.split()),
+                        A.GEN_AI_INPUT_MESSAGES: json.dumps(
+                            [{"role": "user", "parts": [{"type": "text", "content": prompt}]}]
+                        ),
+                        A.GEN_AI_OUTPUT_MESSAGES: json.dumps(
+                            [
+                                {
+                                    "role": "assistant",
+                                    "parts": [{"type": "text", "content": answer}],
+                                    "finish_reason": "stop",
+                                }
+                            ]
+                        ),
+                    }
+                )
         try:
             with spyglass.trace("lookup-weather", kind="TOOL"):
                 raise TimeoutError("weather service did not answer (demo failure)")

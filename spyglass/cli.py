@@ -20,6 +20,7 @@ import click
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from spyglass.tracer._records import TraceSummary
     from spyglass.tracer._store import Store
 
 F = TypeVar("F", bound=Callable[..., object])
@@ -28,8 +29,9 @@ DB_HELP = "SQLite file (default: $SPYGLASS_DB or ./spyglass.db)."
 
 
 def _db_option(fn: F) -> F:
-    return click.option("--db", "db", type=click.Path(dir_okay=False), default=None,
-                        help=DB_HELP)(fn)  # type: ignore[return-value]
+    return click.option("--db", "db", type=click.Path(dir_okay=False), default=None, help=DB_HELP)(
+        fn
+    )
 
 
 def _fail(message: str) -> None:
@@ -85,13 +87,25 @@ def main() -> None:
 
 @main.command()
 @_db_option
-@click.option("-n", "limit", type=click.IntRange(min=1), default=20, show_default=True,
-              help="How many traces.")
+@click.option(
+    "-n",
+    "limit",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="How many traces.",
+)
 @click.option("--project", default=None, help="Only this project.")
 @click.option("--since", default=None, help="Only traces started since: 30m, 1h, 2d, 1w or a date.")
-@click.option("--status", type=click.Choice(["ok", "error", "unset"], case_sensitive=False),
-              default=None, help="Only traces with this status.")
-@click.option("--search", "search", default=None, help="Only traces whose text contains these words.")
+@click.option(
+    "--status",
+    type=click.Choice(["ok", "error", "unset"], case_sensitive=False),
+    default=None,
+    help="Only traces with this status.",
+)
+@click.option(
+    "--search", "search", default=None, help="Only traces whose text contains these words."
+)
 @click.option("--session", "session_id", default=None, help="Only traces of this session id.")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new traces as they land.")
 @click.option("--json", "as_json", is_flag=True, help="JSON: a list of trace summaries.")
@@ -111,9 +125,14 @@ def traces(
     from spyglass.viewer._static import empty, traces_table
 
     store = _store(db)
-    filters = {"project": project, "since": since, "status": status, "search": search,
-               "session_id": session_id}
-    found = store.traces(limit=limit, **filters)  # type: ignore[arg-type]
+    filters: dict[str, str | None] = {
+        "project": project,
+        "since": since,
+        "status": status,
+        "search": search,
+        "session_id": session_id,
+    }
+    found = store.traces(limit=limit, **filters)
     if as_json and not follow:
         _print_json([summary.to_dict() for summary in found])
         return
@@ -126,19 +145,19 @@ def traces(
         _emit(console, summary, as_json)
     while True:
         time.sleep(1.0)
-        for summary in reversed(store.traces(limit=200, **filters)):  # type: ignore[arg-type]
+        for summary in reversed(store.traces(limit=200, **filters)):
             if summary.trace_id not in seen:
                 seen.add(summary.trace_id)
                 _emit(console, summary, as_json)
 
 
-def _emit(console: Console, summary: object, as_json: bool) -> None:
+def _emit(console: Console, summary: TraceSummary, as_json: bool) -> None:
     from spyglass.viewer._static import traces_table
 
     if as_json:
-        click.echo(json.dumps(summary.to_dict(), ensure_ascii=False))  # type: ignore[attr-defined]
+        click.echo(json.dumps(summary.to_dict(), ensure_ascii=False))
     else:
-        console.print(traces_table([summary]))  # type: ignore[list-item]
+        console.print(traces_table([summary]))
 
 
 @main.command()
@@ -162,8 +181,14 @@ def show(db: str | None, trace_id: str, full: bool, as_json: bool) -> None:
 @main.command()
 @_db_option
 @click.argument("text")
-@click.option("-n", "limit", type=click.IntRange(min=1), default=50, show_default=True,
-              help="How many matching spans.")
+@click.option(
+    "-n",
+    "limit",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="How many matching spans.",
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON: a list of matching spans.")
 @_errors_to_exit
 def search(db: str | None, text: str, limit: int, as_json: bool) -> None:

@@ -14,8 +14,13 @@ from spyglass.tracer import _runtime
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """No test sees another's pipeline, or writes ./spyglass.db, or reads the caller's env."""
-    for name in ("SPYGLASS_DB", "SPYGLASS_PROJECT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-                 "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT"):
+    for name in (
+        "SPYGLASS_DB",
+        "SPYGLASS_PROJECT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SPYGLASS_DB", str(tmp_path / "default.db"))
     yield

@@ -31,7 +31,9 @@ def test_existing_empty_sqlite_file_is_migrated(db: Path) -> None:
 
 def test_second_open_applies_nothing_and_keeps_data(db: Path) -> None:
     conn = open_for_write(db)
-    conn.execute("INSERT INTO traces (trace_id, project, start_ns, end_ns) VALUES ('ab', 'p', 1, 2)")
+    conn.execute(
+        "INSERT INTO traces (trace_id, project, start_ns, end_ns) VALUES ('ab', 'p', 1, 2)"
+    )
     conn.close()
     conn = open_for_write(db)
     assert conn.execute("SELECT count(*) FROM traces").fetchone()[0] == 1

@@ -23,9 +23,13 @@ def make_traces(db: Path) -> None:
             span.set_input(f"question about {['llamas', 'otters', 'herons'][i]}")
             with spyglass.trace("model", kind="LLM") as llm:
                 assert llm is not None
-                llm.set_attributes({A.GEN_AI_REQUEST_MODEL: "m-1",
-                                    A.GEN_AI_USAGE_INPUT_TOKENS: 10 + i,
-                                    A.GEN_AI_USAGE_OUTPUT_TOKENS: 5})
+                llm.set_attributes(
+                    {
+                        A.GEN_AI_REQUEST_MODEL: "m-1",
+                        A.GEN_AI_USAGE_INPUT_TOKENS: 10 + i,
+                        A.GEN_AI_USAGE_OUTPUT_TOKENS: 5,
+                    }
+                )
     with pytest.raises(ValueError), spyglass.trace("broken"):
         raise ValueError("nope")
     spyglass.autolog(disable=True)
@@ -99,8 +103,15 @@ def test_cli_traces_show_search_json(filled: Path) -> None:
     assert code == 0
     listed = json.loads(out)
     assert [t["name"] for t in listed] == ["broken", "request-2", "request-1", "request-0"]
-    assert set(listed[0]) >= {"trace_id", "start_time", "duration_ms", "status", "span_count",
-                              "input_tokens", "output_tokens"}
+    assert set(listed[0]) >= {
+        "trace_id",
+        "start_time",
+        "duration_ms",
+        "status",
+        "span_count",
+        "input_tokens",
+        "output_tokens",
+    }
     assert listed[0]["start_time"].endswith("Z")
     code, out, _ = run("show", listed[1]["trace_id"][:8], "--db", str(filled), "--json")
     shown = json.loads(out)

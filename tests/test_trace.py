@@ -167,10 +167,10 @@ def test_generator_error_is_recorded(traced: Path) -> None:
 
 
 def test_session_user_tags_metadata_are_inherited(traced: Path) -> None:
-    with spyglass.trace("outer", session_id="s-1", user_id="u-7", tags=["a"],
-                        metadata={"env": "test"}):
-        with spyglass.trace("inner", tags=["b"], metadata={"step": 2}):
-            pass
+    with spyglass.trace(
+        "outer", session_id="s-1", user_id="u-7", tags=["a"], metadata={"env": "test"}
+    ), spyglass.trace("inner", tags=["b"], metadata={"step": 2}):
+        pass
     store = stored(traced)
     trace = only_trace(traced)
     outer, inner = trace.spans
@@ -186,9 +186,8 @@ def test_session_user_tags_metadata_are_inherited(traced: Path) -> None:
 
 def test_nests_under_the_users_own_otel_span(traced: Path) -> None:
     user_tracer = TracerProvider().get_tracer("app")
-    with user_tracer.start_as_current_span("user-request") as user_span:
-        with spyglass.trace("ours"):
-            pass
+    with user_tracer.start_as_current_span("user-request") as user_span, spyglass.trace("ours"):
+        pass
     trace = only_trace(traced)
     (span,) = trace.spans
     ctx = user_span.get_span_context()

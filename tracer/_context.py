@@ -16,6 +16,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from types import MappingProxyType
 
 from opentelemetry import trace as otel_trace
 from opentelemetry.context import Context
@@ -26,7 +27,7 @@ from opentelemetry.util.types import AttributeValue
 from spyglass.tracer import attributes as A
 
 _INHERITED: ContextVar[Mapping[str, AttributeValue]] = ContextVar(
-    "spyglass_inherited_attributes", default={}
+    "spyglass_inherited_attributes", default=MappingProxyType({})
 )
 
 

@@ -17,7 +17,12 @@ from spyglass.errors import (
     DatabaseNotFound,
     NotASpyglassDatabase,
 )
-from spyglass.tracer._schema import MIGRATIONS_TABLE, applied_migrations, migrate, pending_migrations
+from spyglass.tracer._schema import (
+    MIGRATIONS_TABLE,
+    applied_migrations,
+    migrate,
+    pending_migrations,
+)
 
 BUSY_TIMEOUT_MS = 10_000
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -78,7 +83,9 @@ def open_for_read(path: str | os.PathLike[str]) -> sqlite3.Connection:
     a file written by an older spyglass, which is the one write a reader makes)."""
     file = Path(path)
     if not file.exists():
-        raise DatabaseNotFound(f"no database at {file} (run your app with spyglass.autolog() first)")
+        raise DatabaseNotFound(
+            f"no database at {file} (run your app with spyglass.autolog() first)"
+        )
     if file.is_dir():
         raise DatabaseError(f"{file} is a directory, not a database file")
     with open(file, "rb") as handle:
@@ -87,15 +94,17 @@ def open_for_read(path: str | os.PathLike[str]) -> sqlite3.Connection:
         what = "empty" if not header else "not a SQLite database"
         raise NotASpyglassDatabase(f"{file} is {what}, not a spyglass database")
     try:
-        conn = sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True,
-                               check_same_thread=False)
+        conn = sqlite3.connect(
+            f"{file.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
+        )
         _configure(conn)
         _check_ours(conn, file, allow_blank=False)
         if pending_migrations(conn, str(file)):
             conn.close()
             open_for_write(file).close()
-            conn = sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True,
-                                   check_same_thread=False)
+            conn = sqlite3.connect(
+                f"{file.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False
+            )
             _configure(conn)
     except sqlite3.DatabaseError as exc:
         raise _translate(exc, file) from exc

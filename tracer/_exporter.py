@@ -17,6 +17,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Sequence
+from dataclasses import astuple, dataclass
 from pathlib import Path
 
 from opentelemetry.sdk.trace import ReadableSpan
@@ -65,31 +66,50 @@ ON CONFLICT (trace_id) DO UPDATE SET
 """
 
 
-def _trace_rollups(rows: Sequence[SpanRow]) -> list[tuple[object, ...]]:
-    """One upsert row per trace in the batch (values as in ``_UPSERT_TRACE``)."""
-    acc: dict[str, list[object]] = {}
-    for row in rows:
-        values = row.values
-        name, start, end, status = values[3], values[5], values[6], values[7]
-        entry = acc.get(row.trace_id)
-        if entry is None:
-            entry = [row.trace_id, row.project, name, None, start, end, "UNSET",
-                     0, 0, 0, 0, None, None]
-            acc[row.trace_id] = entry
-        elif start < entry[4]:  # type: ignore[operator]
-            if entry[3] is None:
-                entry[2] = name
+@dataclass
+class _Rollup:
+    """What one batch adds to one ``traces`` row (fields in ``_UPSERT_TRACE`` order)."""
+
+    trace_id: str
+    project: str
+    name: str
+    root_span_id: str | None
+    start_ns: int
+    end_ns: int
+    status: str = "UNSET"
+    span_count: int = 0
+    error_count: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    session_id: str | None = None
+    user_id: str | None = None
+
+    def add(self, row: SpanRow) -> None:
         if row.is_root:
-            entry[2], entry[3], entry[6] = name, row.span_id, status
-        entry[4] = min(entry[4], start)  # type: ignore[type-var]
-        entry[5] = max(entry[5], end)  # type: ignore[type-var]
-        entry[7] += 1  # type: ignore[operator]
-        entry[8] += status == "ERROR"  # type: ignore[operator]
-        entry[9] += row.counted_input_tokens  # type: ignore[operator]
-        entry[10] += row.counted_output_tokens  # type: ignore[operator]
-        entry[11] = entry[11] or row.session_id
-        entry[12] = entry[12] or row.user_id
-    return [tuple(entry) for entry in acc.values()]
+            self.name, self.root_span_id, self.status = row.name, row.span_id, row.status
+        elif self.root_span_id is None and row.start_ns < self.start_ns:
+            self.name = row.name  # until the root arrives, the earliest span names the trace
+        self.start_ns = min(self.start_ns, row.start_ns)
+        self.end_ns = max(self.end_ns, row.end_ns)
+        self.span_count += 1
+        self.error_count += row.status == "ERROR"
+        self.input_tokens += row.counted_input_tokens
+        self.output_tokens += row.counted_output_tokens
+        self.session_id = self.session_id or row.session_id
+        self.user_id = self.user_id or row.user_id
+
+
+def _trace_rollups(rows: Sequence[SpanRow]) -> list[tuple[object, ...]]:
+    """One upsert row per trace in the batch."""
+    acc: dict[str, _Rollup] = {}
+    for row in rows:
+        rollup = acc.get(row.trace_id)
+        if rollup is None:
+            rollup = acc[row.trace_id] = _Rollup(
+                row.trace_id, row.project, row.name, None, row.start_ns, row.end_ns
+            )
+        rollup.add(row)
+    return [astuple(rollup) for rollup in acc.values()]
 
 
 class SQLiteSpanExporter(SpanExporter):
@@ -195,8 +215,9 @@ class SQLiteSpanExporter(SpanExporter):
             return
         self.force_flush()
         if self._pending:
-            logger.warning("spyglass lost %d spans: %s would not take them", len(self._pending),
-                           self.path)
+            logger.warning(
+                "spyglass lost %d spans: %s would not take them", len(self._pending), self.path
+            )
         self._closed = True
         with self._lock:
             if self._conn is not None and self._pid == os.getpid():

@@ -159,12 +159,15 @@ class SpanRecord:
     def from_row(cls, row: Sequence[object], documents: list[Document]) -> SpanRecord:
         attrs = _json(row[16])  # type: ignore[arg-type]
         events = _json(row[17])  # type: ignore[arg-type]
-        return cls(
-            *row[:16],  # type: ignore[arg-type]
-            attributes=attrs if isinstance(attrs, dict) else {},
-            events=events if isinstance(events, list) else [],
-            documents=documents,
+        fields = list(row[:16])
+        fields.extend(
+            [
+                attrs if isinstance(attrs, dict) else {},
+                events if isinstance(events, list) else [],
+                documents,
+            ]
         )
+        return cls(*fields)  # type: ignore[arg-type]
 
     @property
     def duration_ms(self) -> float:

@@ -30,6 +30,10 @@ class SpanRow:
     values: tuple[object, ...]
     trace_id: str
     span_id: str
+    name: str
+    start_ns: int
+    end_ns: int
+    status: str
     is_root: bool
     project: str
     counted_input_tokens: int = 0
@@ -162,16 +166,19 @@ def span_to_row(span: ReadableSpan, redactor: Redactor | None) -> SpanRow:
     project = str(resource.get("service.name", "default"))
     kind = str(attrs.get(A.SPYGLASS_KIND) or "CHAIN")
     start = span.start_time or 0
+    end = span.end_time or start
+    name = span.name if redactor is None else redactor.scrub(span.name)
+    status = _STATUS.get(span.status.status_code, "UNSET")
     row = SpanRow(
         values=(
             trace_id,
             span_id,
             parent_id,
-            span.name if redactor is None else redactor.scrub(span.name),
+            name,
             kind,
             start,
-            span.end_time or start,
-            _STATUS.get(span.status.status_code, "UNSET"),
+            end,
+            status,
             message,
             _str(attrs.get(A.GEN_AI_RESPONSE_MODEL) or attrs.get(A.GEN_AI_REQUEST_MODEL)),
             _str(attrs.get(A.GEN_AI_PROVIDER_NAME)),
@@ -184,6 +191,10 @@ def span_to_row(span: ReadableSpan, redactor: Redactor | None) -> SpanRow:
         ),
         trace_id=trace_id,
         span_id=span_id,
+        name=name,
+        start_ns=start,
+        end_ns=end,
+        status=status,
         is_root=parent_id is None,
         project=project,
     )

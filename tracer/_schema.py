@@ -71,7 +71,7 @@ def m001_spans_and_traces(conn: sqlite3.Connection) -> None:
         CREATE INDEX traces_start ON traces (start_ns);
         CREATE INDEX traces_project_start ON traces (project, start_ns);
         CREATE INDEX traces_session ON traces (session_id) WHERE session_id IS NOT NULL;
-        """
+        """,
     )
 
 
@@ -91,7 +91,7 @@ def m002_documents(conn: sqlite3.Connection) -> None:
             PRIMARY KEY (span_row, position)
         );
         CREATE INDEX documents_trace ON documents (trace_id);
-        """
+        """,
     )
 
 

@@ -15,6 +15,7 @@ import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from spyglass.errors import AmbiguousTraceId, ConfigurationError, TraceNotFound
 from spyglass.tracer._db import open_for_read
@@ -72,7 +73,9 @@ class Store:
     ) -> None:
         self.close()
 
-    def _query(self, sql: str, params: tuple[object, ...] | list[object] = ()) -> list[tuple]:  # type: ignore[type-arg]
+    def _query(
+        self, sql: str, params: tuple[object, ...] | list[object] = ()
+    ) -> list[tuple[Any, ...]]:
         from spyglass.tracer._db import _translate
 
         try:
@@ -136,14 +139,17 @@ class Store:
             raise TraceNotFound(f"no trace with id {prefix} in {self.path}")
         if len(rows) > 1:
             shown = ", ".join(row[0][:12] for row in rows[:5])
-            raise AmbiguousTraceId(f"{prefix} matches several traces ({shown}, ...); give more digits")
+            raise AmbiguousTraceId(
+                f"{prefix} matches several traces ({shown}, ...); give more digits"
+            )
         return str(rows[0][0])
 
     def trace(self, trace_id_or_prefix: str) -> Trace:
         """One trace with its spans in start order, documents attached to their spans."""
         trace_id = self.resolve(trace_id_or_prefix)
-        summary_rows = self._query(f"SELECT {_TRACE_COLUMNS} FROM traces WHERE trace_id = ?",
-                                   (trace_id,))
+        summary_rows = self._query(
+            f"SELECT {_TRACE_COLUMNS} FROM traces WHERE trace_id = ?", (trace_id,)
+        )
         documents: dict[int, list[Document]] = {}
         for row in self._query(
             "SELECT span_row, position, doc_id, score, content, metadata FROM documents "
@@ -174,7 +180,7 @@ class Store:
         hits = []
         for row in rows:
             docs = self._query("SELECT content FROM documents WHERE span_row = ?", (row[0],))
-            attributes = _json(row[7])
+            attributes = json.loads(row[7])
             texts = search_texts(attributes if isinstance(attributes, dict) else {})
             texts.extend(str(doc[0]) for doc in docs if doc[0])
             texts.append(str(row[8] or ""))
@@ -193,12 +199,3 @@ class Store:
 
     def span_count(self) -> int:
         return int(self._query("SELECT count(*) FROM spans")[0][0])
-
-
-def _json(raw: str | None) -> object:
-    if raw is None:
-        return None
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw

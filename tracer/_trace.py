@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-from collections.abc import AsyncGenerator, Callable, Generator, Iterable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterable, Mapping
 from contextlib import ExitStack
 from types import TracebackType
 from typing import TypeVar, cast, overload
@@ -184,7 +184,7 @@ class _TraceSpec:
 
     def __call__(self, fn: F) -> F:
         if self.name == "trace":
-            self.name = getattr(fn, "__qualname__", None) or getattr(fn, "__name__", "trace")
+            self.name = str(getattr(fn, "__qualname__", None) or getattr(fn, "__name__", "trace"))
         if inspect.isasyncgenfunction(fn):
             return cast(F, _wrap_async_generator(self, fn))
         if inspect.isgeneratorfunction(fn):
@@ -205,7 +205,9 @@ def _finish(active: _Active | None, token: object, exc: BaseException | None) ->
         logger.warning("spyglass could not end a span", exc_info=True)
 
 
-def _inputs(fn: Callable[..., object], args: tuple[object, ...], kwargs: dict[str, object]) -> object:
+def _inputs(
+    fn: Callable[..., object], args: tuple[object, ...], kwargs: dict[str, object]
+) -> object:
     try:
         bound = inspect.signature(fn).bind_partial(*args, **kwargs)
     except (TypeError, ValueError):
@@ -279,30 +281,40 @@ class _Collected:
         return self.items
 
 
+def _detach(token: object) -> None:
+    if token is not None:
+        try:
+            otel_context.detach(token)  # type: ignore[arg-type]
+        except Exception:
+            logger.debug("spyglass could not detach a context", exc_info=True)
+
+
 def _step(active: _Active | None, step: Callable[[], object]) -> object:
     """Run one resumption of the wrapped generator with its span current."""
     token = active.activate() if active is not None else None
     try:
         return step()
     finally:
-        if token is not None:
-            _safely(lambda: otel_context.detach(token))  # type: ignore[arg-type]
+        _detach(token)
 
 
-def _wrap_generator(spec: _TraceSpec, fn: Callable[..., Generator[object, object, object]]
-                    ) -> Callable[..., object]:
+def _wrap_generator(
+    spec: _TraceSpec, fn: Callable[..., Generator[object, object, object]]
+) -> Callable[..., object]:
     @functools.wraps(fn)
     def wrapper(*args: object, **kwargs: object) -> Generator[object, object, object]:
         active, token = spec._start()
         if token is not None:
-            _safely(lambda: otel_context.detach(token))  # type: ignore[arg-type]
+            _detach(token)
         if active is not None:
             _safely(lambda: active.handle.set_input(_inputs(fn, args, kwargs)))
         collected = _Collected()
         error: BaseException | None = None
         try:
-            gen = cast(Generator[object, object, object], _step(active, lambda: fn(*args, **kwargs)))
-            send: Callable[[], object] = lambda: next(gen)  # noqa: E731
+            gen = cast(
+                Generator[object, object, object], _step(active, lambda: fn(*args, **kwargs))
+            )
+            send: Callable[[], object] = functools.partial(next, gen)
             while True:
                 try:
                     item = _step(active, send)
@@ -315,11 +327,9 @@ def _wrap_generator(spec: _TraceSpec, fn: Callable[..., Generator[object, object
                     _step(active, gen.close)
                     raise
                 except BaseException as exc:  # thrown in by the caller: pass it on
-                    thrown = exc
-                    send = lambda: gen.throw(thrown)  # noqa: E731
+                    send = functools.partial(gen.throw, exc)
                 else:
-                    value = sent
-                    send = lambda: gen.send(value)  # noqa: E731
+                    send = functools.partial(gen.send, sent)
         except BaseException as exc:
             error = exc
             raise
@@ -331,30 +341,29 @@ def _wrap_generator(spec: _TraceSpec, fn: Callable[..., Generator[object, object
     return wrapper
 
 
-def _wrap_async_generator(spec: _TraceSpec, fn: Callable[..., AsyncGenerator[object, object]]
-                          ) -> Callable[..., object]:
+def _wrap_async_generator(
+    spec: _TraceSpec, fn: Callable[..., AsyncGenerator[object, object]]
+) -> Callable[..., object]:
     @functools.wraps(fn)
     async def wrapper(*args: object, **kwargs: object) -> AsyncGenerator[object, object]:
         active, token = spec._start()
         if token is not None:
-            _safely(lambda: otel_context.detach(token))  # type: ignore[arg-type]
+            _detach(token)
         if active is not None:
             _safely(lambda: active.handle.set_input(_inputs(fn, args, kwargs)))
         collected = _Collected()
         error: BaseException | None = None
         try:
-            agen = cast(AsyncGenerator[object, object], _step(active, lambda: fn(*args, **kwargs)))
-            resume: Callable[[], object] = agen.__anext__
+            agen = fn(*args, **kwargs)
+            resume: Callable[[], Awaitable[object]] = agen.__anext__
             while True:
-                awaitable = _step(active, resume)
-                token2 = active.activate() if active is not None else None
+                step_token = active.activate() if active is not None else None
                 try:
-                    item = await awaitable  # type: ignore[misc]
+                    item = await resume()
                 except StopAsyncIteration:
                     return
                 finally:
-                    if token2 is not None:
-                        _safely(lambda: otel_context.detach(token2))  # type: ignore[arg-type]
+                    _detach(step_token)
                 collected.add(item)
                 try:
                     sent = yield item
@@ -362,11 +371,9 @@ def _wrap_async_generator(spec: _TraceSpec, fn: Callable[..., AsyncGenerator[obj
                     await agen.aclose()
                     raise
                 except BaseException as exc:
-                    thrown = exc
-                    resume = lambda: agen.athrow(thrown)  # noqa: E731
+                    resume = functools.partial(agen.athrow, exc)
                 else:
-                    value = sent
-                    resume = lambda: agen.asend(value)  # noqa: E731
+                    resume = functools.partial(agen.asend, sent)
         except BaseException as exc:
             error = exc
             raise

@@ -16,7 +16,7 @@ GEN_AI_OPERATION_NAME: Final = "gen_ai.operation.name"
 """``chat``, ``text_completion``, ``embeddings``, ``retrieval``, ``execute_tool``, ..."""
 
 GEN_AI_PROVIDER_NAME: Final = "gen_ai.provider.name"
-"""The model provider (``openai``, ``anthropic``, ...); replaces the deprecated ``gen_ai.system``."""
+"""The model provider (``openai``, ``anthropic``, ...); replaces ``gen_ai.system``."""
 
 GEN_AI_REQUEST_MODEL: Final = "gen_ai.request.model"
 """The model name the caller asked for."""
@@ -94,7 +94,7 @@ GEN_AI_SYSTEM_INSTRUCTIONS: Final = "gen_ai.system_instructions"
 GEN_AI_TOOL_DEFINITIONS: Final = "gen_ai.tool.definitions"
 """JSON list of the tools offered to the model."""
 
-# --- GenAI: retrieval, tools, sessions, prompts ----------------------------------------------------
+# --- GenAI: retrieval, tools, sessions, prompts --------------------------------------------------
 
 GEN_AI_RETRIEVAL_QUERY_TEXT: Final = "gen_ai.retrieval.query.text"
 """The retriever's query."""

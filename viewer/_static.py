@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Literal
 
 from rich.console import Group, RenderableType
 from rich.panel import Panel
@@ -46,7 +47,7 @@ def duration(ms: float) -> str:
 
 def traces_table(summaries: Sequence[TraceSummary]) -> Table:
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for column, justify in (
+    columns: tuple[tuple[str, Literal["left", "right"]], ...] = (
         ("TRACE", "left"),
         ("STARTED UTC", "left"),
         ("NAME", "left"),
@@ -54,9 +55,16 @@ def traces_table(summaries: Sequence[TraceSummary]) -> Table:
         ("DURATION", "right"),
         ("SPANS", "right"),
         ("TOKENS", "right"),
-    ):
-        table.add_column(column, justify=justify, no_wrap=True,  # type: ignore[arg-type]
-                         min_width=16 if column == "NAME" else None, ratio=1 if column == "NAME" else None)
+    )
+    for column, justify in columns:
+        is_name = column == "NAME"
+        table.add_column(
+            column,
+            justify=justify,
+            no_wrap=True,
+            min_width=16 if is_name else None,
+            ratio=1 if is_name else None,
+        )
     for s in summaries:
         table.add_row(
             Text(s.trace_id[:12], style="bold"),
@@ -92,7 +100,7 @@ def _attr_text(value: object) -> str:
         try:
             value = json.loads(value)
         except ValueError:
-            return value
+            return str(value)
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False, indent=None)
@@ -132,8 +140,9 @@ def _details(span: SpanRecord, width: int) -> list[RenderableType]:
                 text.append_text(safe_text(content))
                 text.append("\n")
             text.rstrip()
-            body.append(Panel(text, title=f"{title} messages",
-                              title_align="left", border_style="dim"))
+            body.append(
+                Panel(text, title=f"{title} messages", title_align="left", border_style="dim")
+            )
     if span.documents:
         table = Table(box=None, header_style="bold", expand=False)
         for column in ("#", "score", "id", "content"):
@@ -154,8 +163,14 @@ def _details(span: SpanRecord, width: int) -> list[RenderableType]:
         (A.SPYGLASS_OUTPUT, "output"),
     ):
         if key in attrs and not (key == A.SPYGLASS_INPUT and A.GEN_AI_INPUT_MESSAGES in attrs):
-            body.append(Panel(safe_text(_attr_text(attrs[key])), title=title,
-                              title_align="left", border_style="dim"))
+            body.append(
+                Panel(
+                    safe_text(_attr_text(attrs[key])),
+                    title=title,
+                    title_align="left",
+                    border_style="dim",
+                )
+            )
     if A.GEN_AI_PROMPT_NAME in attrs:
         prompt = f"{attrs[A.GEN_AI_PROMPT_NAME]} v{attrs.get(A.GEN_AI_PROMPT_VERSION, '?')}"
         body.append(safe_text(f"prompt: {prompt}", "yellow"))
@@ -163,10 +178,16 @@ def _details(span: SpanRecord, width: int) -> list[RenderableType]:
         if event.get("name") == "exception":
             event_attrs = event.get("attributes") or {}
             assert isinstance(event_attrs, dict)
-            text = f"{event_attrs.get('exception.type')}: {event_attrs.get('exception.message')}"
+            summary = f"{event_attrs.get('exception.type')}: {event_attrs.get('exception.message')}"
             trace_text = str(event_attrs.get("exception.stacktrace") or "")
-            body.append(Panel(safe_text(f"{text}\n{trace_text}".rstrip()), title="error",
-                              title_align="left", border_style="red"))
+            body.append(
+                Panel(
+                    safe_text(f"{summary}\n{trace_text}".rstrip()),
+                    title="error",
+                    title_align="left",
+                    border_style="red",
+                )
+            )
     return body
 
 
