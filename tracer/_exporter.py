@@ -125,10 +125,19 @@ class SQLiteSpanExporter(SpanExporter):
         self._warned: set[str] = set()
         self._closed = False
 
-    def open(self) -> None:
-        """Open (and migrate) now rather than at the first export; raises ``DatabaseError``."""
+    def open(self) -> bool:
+        """Open (and migrate) now rather than at the first export.
+
+        A file that cannot be used is logged (once) and retried at each export; tracing must
+        not stop the program.
+        """
         with self._lock:
-            self._connection()
+            try:
+                self._connection()
+            except (DatabaseError, sqlite3.Error, OSError) as exc:
+                self._warn_once("database", f"spyglass cannot write traces to {self.path}: {exc}")
+                return False
+        return True
 
     def _connection(self) -> sqlite3.Connection:
         if self._pid != os.getpid():
@@ -191,7 +200,7 @@ class SQLiteSpanExporter(SpanExporter):
         if dropped > 0:
             self._pending = batch[dropped:]
             logger.warning("spyglass dropped %d spans that %s would not take", dropped, self.path)
-        kind = "database" if isinstance(exc, (sqlite3.Error, DatabaseError)) else "export"
+        kind = "database" if isinstance(exc, (sqlite3.Error, DatabaseError, OSError)) else "export"
         self._warn_once(kind, f"spyglass cannot write traces to {self.path}: {exc}")
 
     def _warn_once(self, kind: str, message: str) -> None:

@@ -23,7 +23,6 @@ from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, Spa
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 
 from spyglass import __version__
-from spyglass.errors import DatabaseError
 from spyglass.tracer import attributes as A
 from spyglass.tracer._context import ContextAttributesProcessor
 from spyglass.tracer._exporter import SQLiteSpanExporter
@@ -109,10 +108,7 @@ class Pipeline:
         self.sqlite: SQLiteSpanExporter | None = None
         if settings.db is not None:
             self.sqlite = SQLiteSpanExporter(settings.db, settings.redactor)
-            try:
-                self.sqlite.open()
-            except DatabaseError as exc:  # tracing must not stop the program
-                logger.warning("spyglass cannot write traces to %s: %s", settings.db, exc)
+            self.sqlite.open()
             self._add(BlockingBatchProcessor(self.sqlite))
         if settings.otlp_endpoint:
             exporter = _otlp_exporter(settings.otlp_endpoint, settings.redactor)
