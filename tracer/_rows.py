@@ -198,7 +198,7 @@ def span_to_row(span: ReadableSpan, redactor: Redactor | None) -> SpanRow:
         is_root=parent_id is None,
         project=project,
     )
-    if not attrs.get(A.SPYGLASS_USAGE_COUNTED_BY_PARENT):
+    if not attrs.get(A.SPYGLASS_USAGE_COUNTED_ELSEWHERE):
         row.counted_input_tokens = _int(attrs.get(A.GEN_AI_USAGE_INPUT_TOKENS)) or 0
         row.counted_output_tokens = _int(attrs.get(A.GEN_AI_USAGE_OUTPUT_TOKENS)) or 0
     row.session_id = _str(attrs.get(A.GEN_AI_CONVERSATION_ID))

@@ -77,8 +77,9 @@ GEN_AI_USAGE_REASONING_OUTPUT_TOKENS: Final = "gen_ai.usage.reasoning.output_tok
 SPYGLASS_USAGE_ESTIMATED: Final = "spyglass.usage.estimated"
 """True when token counts were estimated by spyglass, not reported by the model."""
 
-SPYGLASS_USAGE_COUNTED_BY_PARENT: Final = "spyglass.usage.counted_by_parent"
-"""True on an SDK span nested under a framework LLM span that already counts its tokens."""
+SPYGLASS_USAGE_COUNTED_ELSEWHERE: Final = "spyglass.usage.counted_elsewhere"
+"""True on a span whose tokens another span of the trace counts: a framework's LLM span with a
+provider-SDK span under it that reported usage. Trace totals skip it, so each call counts once."""
 
 # --- GenAI: content -----------------------------------------------------------------------------
 
@@ -128,6 +129,15 @@ GEN_AI_PROMPT_NAME: Final = "gen_ai.prompt.name"
 
 GEN_AI_PROMPT_VERSION: Final = "gen_ai.prompt.version"
 """Version of the registered prompt rendered in this span."""
+
+GEN_AI_REQUEST_FREQUENCY_PENALTY: Final = "gen_ai.request.frequency_penalty"
+"""Frequency penalty."""
+
+GEN_AI_REQUEST_PRESENCE_PENALTY: Final = "gen_ai.request.presence_penalty"
+"""Presence penalty."""
+
+GEN_AI_REQUEST_CHOICE_COUNT: Final = "gen_ai.request.choice.count"
+"""How many candidate completions were asked for (``n``)."""
 
 # --- spyglass's own -----------------------------------------------------------------------------
 

@@ -1,0 +1,1 @@
+"""The anthropic integration (in progress)."""

@@ -1,0 +1,1 @@
+"""The llama_index integration (in progress)."""

@@ -1,0 +1,1 @@
+"""The openai integration (in progress)."""
