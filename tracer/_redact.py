@@ -22,6 +22,7 @@ secret-ish word, so ``max_tokens``, ``token_count`` and ``password_hint`` stay, 
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -120,7 +121,9 @@ def _build_default_regex() -> tuple[re.Pattern[str], dict[str, tuple[str, ...]]]
     return re.compile("|".join(branches)), secret_groups
 
 
-_DEFAULT_REGEX, _SECRET_GROUPS = _build_default_regex()
+# Compiled on first use (on the exporter's thread), not at import: it takes ~15 ms, which
+# would land on autolog()'s start-up budget.
+_default_regex = functools.cache(_build_default_regex)
 
 _LEADING_FLAGS = re.compile(r"\(\?([aiLmsux]+)\)")
 _FLAG_LETTERS = ((re.IGNORECASE, "i"), (re.MULTILINE, "m"), (re.DOTALL, "s"), (re.VERBOSE, "x"))
@@ -176,8 +179,9 @@ def _redact_whole(match: re.Match[str]) -> str:
 def _scrub_builtin(text: str) -> str:
     pieces: list[str] = []
     last = 0
-    for match in _DEFAULT_REGEX.finditer(text):
-        spans = [match.span(name) for name in _SECRET_GROUPS[match.lastgroup or ""]]
+    regex, secret_groups = _default_regex()
+    for match in regex.finditer(text):
+        spans = [match.span(name) for name in secret_groups[match.lastgroup or ""]]
         spans = [span for span in spans if span[0] >= 0]
         start, end = (spans[0][0], spans[-1][1]) if spans else match.span()
         if end <= last:
