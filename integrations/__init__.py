@@ -26,5 +26,8 @@ INTEGRATIONS: dict[str, Integration] = {
     integration.name: integration
     for integration in (
         Integration("langchain", "langchain_core", "spyglass.integrations.langchain"),
+        Integration("llama_index", "llama_index.core", "spyglass.integrations.llama_index"),
+        Integration("openai", "openai", "spyglass.integrations.openai"),
+        Integration("anthropic", "anthropic", "spyglass.integrations.anthropic"),
     )
 }

@@ -13,10 +13,22 @@ from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-__all__ = ["Store", "__version__", "autolog", "flush", "trace"]
+__all__ = [
+    "PromptRegistry",
+    "Store",
+    "__version__",
+    "autolog",
+    "evaluate",
+    "flush",
+    "score",
+    "trace",
+]
 
 if TYPE_CHECKING:
     from spyglass._autolog import autolog, flush
+    from spyglass._evaluate import evaluate
+    from spyglass._scores import score
+    from spyglass.prompts._registry import PromptRegistry
     from spyglass.tracer._store import Store
     from spyglass.tracer._trace import trace
 
@@ -25,6 +37,9 @@ _LAZY = {
     "flush": ("spyglass._autolog", "flush"),
     "trace": ("spyglass.tracer._trace", "trace"),
     "Store": ("spyglass.tracer._store", "Store"),
+    "PromptRegistry": ("spyglass.prompts._registry", "PromptRegistry"),
+    "evaluate": ("spyglass._evaluate", "evaluate"),
+    "score": ("spyglass._scores", "score"),
 }
 
 

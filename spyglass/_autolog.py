@@ -10,9 +10,11 @@ pipeline down. Calling autolog again with the same arguments changes nothing.
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import importlib.util
 import logging
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -45,10 +47,25 @@ _installed: _Installed | None = None
 
 
 def _library_available(library: str) -> bool:
+    """Whether ``library`` can be imported, without importing it or its parent packages.
+
+    ``importlib.util.find_spec("a.b")`` imports ``a`` (for llama_index that runs its
+    ``__init__``); search ``a``'s locations for ``b`` instead. Already imported: available.
+    """
+    if library in sys.modules:
+        return True
+    top, _, rest = library.partition(".")
     try:
-        return importlib.util.find_spec(library) is not None
+        spec = importlib.util.find_spec(top)
+        for part in rest.split(".") if rest else ():
+            if spec is None or spec.submodule_search_locations is None:
+                return False
+            spec = importlib.machinery.PathFinder.find_spec(
+                f"{spec.name}.{part}", list(spec.submodule_search_locations)
+            )
     except (ImportError, ValueError):
         return False
+    return spec is not None
 
 
 def _choose(integrations: Iterable[str] | str | None) -> tuple[str, ...]:

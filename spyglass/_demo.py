@@ -1,12 +1,16 @@
-"""``spyglass demo``: a small offline RAG pipeline, traced into the database, then shown.
+"""``spyglass demo``: a small offline RAG app, traced into the database, then shown.
 
-Plain Python with ``spyglass.trace`` so it runs with no framework installed: a keyword
-retriever with scores, a prompt, a deterministic stand-in "model" that answers from the
-retrieved text and reports token counts, and one failing tool call to show an error.
+With LangChain installed (``spyglass-trace[langchain]``) the app is a real LangChain chain
+(``spyglass._demo_langchain``: scored retriever, chat prompt, a stand-in chat model that reports
+token usage, string parser) traced by ``autolog``, plus a tool that fails, to show an error.
+Without it, the same pipeline is plain Python with ``spyglass.trace``: a keyword retriever with
+scores, a prompt, a deterministic stand-in "model", and the failing tool call.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import json
 import re
 from pathlib import Path
@@ -99,20 +103,63 @@ def run_pipeline(question: str) -> str:
         return answer
 
 
+def langchain_available() -> bool:
+    """LangChain core and numpy (its in-memory vector store needs it) are importable."""
+    try:
+        return all(
+            importlib.util.find_spec(name) is not None for name in ("langchain_core", "numpy")
+        )
+    except (ImportError, ValueError):
+        return False
+
+
+def _fail_weather_lookup(city: str) -> str:
+    raise TimeoutError(f"weather service did not answer for {city} (demo failure)")
+
+
+def run_langchain_demo(db: str) -> int:
+    """Autolog the LangChain integration and ask the demo chain each question; returns how
+    many questions were asked."""
+    from langchain_core.tools import StructuredTool
+
+    import spyglass
+    from spyglass._demo_langchain import QUESTIONS as LC_QUESTIONS
+    from spyglass._demo_langchain import build_chain
+
+    spyglass.autolog(db=db, integrations=["langchain"])
+    chain = build_chain()
+    weather = StructuredTool.from_function(
+        _fail_weather_lookup, name="lookup_weather", description="Current weather in a city."
+    )
+    for question in LC_QUESTIONS:
+        with spyglass.trace("rag-demo", session_id="demo-session", tags=("demo",)) as span:
+            answer = chain.invoke(question)
+            if span is not None:
+                span.set_input({"question": question})
+                span.set_output(answer)
+            with contextlib.suppress(TimeoutError):  # the demo's failing tool call
+                weather.invoke({"city": "Paris"})
+    return len(LC_QUESTIONS)
+
+
 def run_demo(db: str, console: Console) -> None:
     import spyglass
     from spyglass.viewer._static import trace_tree
 
-    spyglass.autolog(db=db, integrations=())
-    for question in QUESTIONS:
-        run_pipeline(question)
+    if langchain_available():
+        asked = run_langchain_demo(db)
+    else:
+        spyglass.autolog(db=db, integrations=())
+        for question in QUESTIONS:
+            run_pipeline(question)
+        asked = len(QUESTIONS)
     spyglass.flush()
     store = spyglass.Store(db)
     latest = store.traces(limit=1)[0]
     console.print(trace_tree(store.trace(latest.trace_id), full=True, width=console.width))
     path = Path(db)
     console.print(
-        f"\nTraced {len(QUESTIONS)} questions into {path}. Try next:\n"
+        f"\nTraced {asked} questions into {path}. Try next:\n"
         f"  spyglass traces --db {path}\n"
         f"  spyglass show {latest.trace_id[:8]} --db {path} --full\n"
         f"  spyglass search terminal --db {path}\n"

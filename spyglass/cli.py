@@ -21,11 +21,12 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from spyglass.tracer._records import TraceSummary
-    from spyglass.tracer._store import Store
+    from spyglass.tracer._store import Store, TraceFilters
 
 F = TypeVar("F", bound=Callable[..., object])
 
 DB_HELP = "SQLite file (default: $SPYGLASS_DB or ./spyglass.db)."
+FOLLOW_INTERVAL_S = 0.5
 
 
 def _db_option(fn: F) -> F:
@@ -121,61 +122,78 @@ def traces(
     follow: bool,
     as_json: bool,
 ) -> None:
-    """List recent traces, newest first."""
+    """List recent traces, newest first; --follow prints new ones as they land."""
     from spyglass.viewer._static import empty, traces_table
 
     store = _store(db)
-    filters: dict[str, str | None] = {
+    filters: TraceFilters = {
         "project": project,
         "since": since,
         "status": status,
         "search": search,
         "session_id": session_id,
     }
+    if follow:
+        _follow(store, filters, limit, as_json)
+        return
     found = store.traces(limit=limit, **filters)
-    if as_json and not follow:
+    if as_json:
         _print_json([summary.to_dict() for summary in found])
         return
-    console = _console()
-    if not follow:
-        console.print(traces_table(found) if found else empty("no traces"))
-        return
-    seen = {summary.trace_id for summary in found}
-    for summary in reversed(found):
-        _emit(console, summary, as_json)
-    while True:
-        time.sleep(1.0)
-        for summary in reversed(store.traces(limit=200, **filters)):
-            if summary.trace_id not in seen:
-                seen.add(summary.trace_id)
-                _emit(console, summary, as_json)
+    _console().print(traces_table(found) if found else empty("no traces"))
 
 
-def _emit(console: Console, summary: TraceSummary, as_json: bool) -> None:
+def _follow(store: Store, filters: TraceFilters, limit: int, as_json: bool) -> None:
+    """Print the backlog, then each new trace once it is complete, until Ctrl-C."""
+    from spyglass.viewer._follow import Follower
     from spyglass.viewer._static import traces_table
 
-    if as_json:
-        click.echo(json.dumps(summary.to_dict(), ensure_ascii=False))
-    else:
-        console.print(traces_table([summary]))
+    console = _console()
+    follower = Follower(store, filters)
+    first = True
+
+    def emit(summaries: list[TraceSummary]) -> None:
+        nonlocal first
+        for summary in summaries:
+            if as_json:
+                console.file.write(json.dumps(summary.to_dict(), ensure_ascii=False) + "\n")
+            else:  # fixed-width columns: every line lines up under the one header
+                console.print(traces_table([summary], header=first, fixed=True))
+                first = False
+        console.file.flush()  # a pipe would otherwise hold lines back
+
+    try:
+        emit(follower.backlog(limit))
+        while True:
+            time.sleep(FOLLOW_INTERVAL_S)
+            emit(follower.poll())
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop without a traceback, with rich's exit status.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
 
 
 @main.command()
 @_db_option
 @click.argument("trace_id")
-@click.option("--full", is_flag=True, help="Also show messages, documents, tool calls, errors.")
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Also show messages, documents, tool calls, errors and prompt versions.",
+)
 @click.option("--json", "as_json", is_flag=True, help="JSON: the trace and all its spans.")
 @_errors_to_exit
 def show(db: str | None, trace_id: str, full: bool, as_json: bool) -> None:
-    """Show one trace as a span tree (TRACE is an id or a unique prefix)."""
+    """Show a trace as a span tree and timeline (TRACE: id or unique prefix)."""
     found = _store(db).trace(trace_id)
     if as_json:
         _print_json(found.to_dict())
         return
-    from spyglass.viewer._static import trace_tree
+    from spyglass.viewer._static import trace_view
 
     console = _console()
-    console.print(trace_tree(found, full=full, width=console.width))
+    # Every line is laid out to the width already: cropping them again is wasted time.
+    console.print(trace_view(found, full=full, width=console.width), crop=False)
 
 
 @main.command()
@@ -204,12 +222,50 @@ def search(db: str | None, text: str, limit: int, as_json: bool) -> None:
 
 @main.command()
 @_db_option
+@click.option("--since", default=None, help="Only calls started since: 30m, 1h, 1d, 1w or a date.")
+@click.option("--project", default=None, help="Only this project.")
+@click.option("--json", "as_json", is_flag=True, help="JSON: per-model and per-prompt figures.")
+@_errors_to_exit
+def stats(db: str | None, since: str | None, project: str | None, as_json: bool) -> None:
+    """Calls, tokens, cost, latency and errors per model and prompt version."""
+    found = _store(db).stats(since=since, project=project)
+    if as_json:
+        _print_json(found.to_dict())
+        return
+    from spyglass.viewer._static import stats_view
+
+    _console().print(stats_view(found))
+
+
+@main.command()
+@_db_option
+@_errors_to_exit
+def ui(db: str | None) -> None:
+    """Browse traces interactively: filter, span tree, messages, documents."""
+    store = _store(db)  # a missing or foreign file is one line on stderr, before any screen
+    from spyglass.viewer._app import make_app
+
+    make_app(store.path, store=store).run()
+
+
+@main.command()
+@_db_option
 @_errors_to_exit
 def demo(db: str | None) -> None:
     """Run an offline, traced demo app into the database, then show its trace."""
     from spyglass._demo import run_demo
 
     run_demo(db or os.environ.get("SPYGLASS_DB") or "spyglass.db", _console())
+
+
+from spyglass.prompts._cli import prompts_group  # noqa: E402  (light: imports only click)
+
+main.add_command(prompts_group)
+
+from spyglass._eval_cli import eval_group, score_command  # noqa: E402  (light: imports only click)
+
+main.add_command(eval_group)
+main.add_command(score_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

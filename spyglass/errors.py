@@ -41,3 +41,35 @@ class TraceNotFound(SpyglassError, LookupError):
 
 class AmbiguousTraceId(SpyglassError, LookupError):
     """More than one trace starts with that prefix."""
+
+
+class PromptError(SpyglassError, ValueError):
+    """A bad prompt: its name, template, variables, or a registry file."""
+
+
+class PromptNotFound(PromptError, LookupError):
+    """No prompt, version or alias by that name; the message says what exists."""
+
+
+class PromptTemplateError(PromptError):
+    """A template that does not parse, with where: ``index`` (0-based, into the text of the
+    template or of chat message number ``message``), ``line`` and ``column`` (1-based), and
+    ``caret``: the offending line with a ``^`` under the position."""
+
+    def __init__(
+        self, text: str, *, index: int, line: int, column: int, caret: str, message: int | None
+    ) -> None:
+        super().__init__(text)
+        self.index = index
+        self.line = line
+        self.column = column
+        self.caret = caret
+        self.message = message
+
+
+class EvaluationError(SpyglassError, ValueError):
+    """A bad dataset, target, evaluator or score, or an evaluation run that cannot proceed."""
+
+
+class RunNotFound(EvaluationError, LookupError):
+    """No evaluation run has that id, id prefix or name."""

@@ -13,7 +13,8 @@ from spyglass.tracer import _runtime
 
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """No test sees another's pipeline, or writes ./spyglass.db, or reads the caller's env."""
+    """No test sees another's pipeline, writes ./spyglass.db or $HOME, or reads the caller's
+    environment."""
     for name in (
         "SPYGLASS_DB",
         "SPYGLASS_PROJECT",
@@ -23,6 +24,10 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SPYGLASS_DB", str(tmp_path / "default.db"))
+    # The price cache and the user's price file live under these: keep tests off $HOME.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    monkeypatch.delenv("SPYGLASS_PRICES", raising=False)
     yield
     spyglass.autolog(disable=True)
     assert _runtime.active() is None

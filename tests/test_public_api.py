@@ -10,7 +10,16 @@ import spyglass
 
 def test_exported_names() -> None:
     assert spyglass.__all__ == sorted(spyglass.__all__)
-    assert set(spyglass.__all__) == {"Store", "__version__", "autolog", "flush", "trace"}
+    assert set(spyglass.__all__) == {
+        "PromptRegistry",
+        "Store",
+        "__version__",
+        "autolog",
+        "evaluate",
+        "flush",
+        "score",
+        "trace",
+    }
     for name in spyglass.__all__:
         assert getattr(spyglass, name) is not None
 

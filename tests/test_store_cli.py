@@ -15,6 +15,14 @@ from spyglass.errors import AmbiguousTraceId, DatabaseNotFound, TraceNotFound
 from spyglass.tracer import attributes as A
 
 
+@pytest.fixture(autouse=True)
+def _no_user_price_files(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Costs are computed on read: keep the developer's price file and cache out of it."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("SPYGLASS_PRICES", raising=False)
+
+
 def make_traces(db: Path) -> None:
     spyglass.autolog(db=db, integrations=(), project="proj")
     for i in range(3):
@@ -113,6 +121,7 @@ def test_cli_traces_show_search_json(filled: Path) -> None:
         "output_tokens",
     }
     assert listed[0]["start_time"].endswith("Z")
+    assert listed[1]["cost_usd"] is None  # model "m-1" has no known price
     code, out, _ = run("show", listed[1]["trace_id"][:8], "--db", str(filled), "--json")
     shown = json.loads(out)
     assert code == 0 and [s["name"] for s in shown["spans"]] == ["request-2", "model"]

@@ -167,9 +167,12 @@ def test_generator_error_is_recorded(traced: Path) -> None:
 
 
 def test_session_user_tags_metadata_are_inherited(traced: Path) -> None:
-    with spyglass.trace(
-        "outer", session_id="s-1", user_id="u-7", tags=["a"], metadata={"env": "test"}
-    ), spyglass.trace("inner", tags=["b"], metadata={"step": 2}):
+    with (
+        spyglass.trace(
+            "outer", session_id="s-1", user_id="u-7", tags=["a"], metadata={"env": "test"}
+        ),
+        spyglass.trace("inner", tags=["b"], metadata={"step": 2}),
+    ):
         pass
     store = stored(traced)
     trace = only_trace(traced)

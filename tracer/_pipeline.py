@@ -15,12 +15,21 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from opentelemetry import trace as otel_trace
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import ReadableSpan, SpanLimits, SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace import (
+    Event,
+    ReadableSpan,
+    SpanLimits,
+    SpanProcessor,
+    TracerProvider,
+)
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON
+from opentelemetry.trace import Status
+from opentelemetry.util.types import Attributes, AttributeValue
 
 from spyglass import __version__
 from spyglass.tracer import attributes as A
@@ -55,19 +64,32 @@ class _RedactingExporter(SpanExporter):
         self._inner = inner
         self._redactor = redactor
 
+    def _attributes(self, attributes: Attributes) -> Attributes:
+        scrub = self._redactor.scrub_value  # keeps each value's type (str in, str out)
+        return {k: cast(AttributeValue, scrub(v)) for k, v in (attributes or {}).items()}
+
+    def _status(self, status: Status) -> Status:
+        if not status.description:
+            return status
+        return Status(status.status_code, self._redactor.scrub(status.description))
+
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        scrub = self._redactor.scrub_value
+        # Events and the status message are scrubbed too: an exception's message and traceback
+        # (record_error) are where a key the program was handed most often turns up.
         copies = [
             ReadableSpan(
                 name=self._redactor.scrub(span.name),
                 context=span.context,
                 parent=span.parent,
                 resource=span.resource,
-                attributes={k: scrub(v) for k, v in (span.attributes or {}).items()},  # type: ignore[misc]
-                events=span.events,
+                attributes=self._attributes(span.attributes),
+                events=[
+                    Event(event.name, self._attributes(event.attributes), event.timestamp)
+                    for event in span.events
+                ],
                 links=span.links,
                 kind=span.kind,
-                status=span.status,
+                status=self._status(span.status),
                 start_time=span.start_time,
                 end_time=span.end_time,
                 instrumentation_scope=span.instrumentation_scope,

@@ -7,7 +7,9 @@ wait only happens when the program outruns SQLite, which takes tens of thousands
 second.
 
 ``force_flush`` returns once everything that ended before the call is in the exporter. After
-``fork()`` the child starts its own worker with an empty queue (the parent exports its own).
+``fork()`` the child starts its own worker with an empty queue (the parent exports its own), and
+drops the spans it ends that the parent started: a child that unwinds an inherited ``with``
+block must not store the parent's span a second time, with the child's end and status.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections import deque
 
 from opentelemetry.context import Context
@@ -22,6 +25,21 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter
 
 logger = logging.getLogger("spyglass")
+
+_forked_at_ns = 0  # when this process was forked; 0 if it was not (or not through os.fork)
+_hook_registered = False
+
+
+def _record_fork() -> None:
+    global _forked_at_ns
+    _forked_at_ns = time.time_ns()
+
+
+def _register_fork_hook() -> None:
+    global _hook_registered
+    if not _hook_registered and hasattr(os, "register_at_fork"):
+        _hook_registered = True
+        os.register_at_fork(after_in_child=_record_fork)
 
 
 class BlockingBatchProcessor(SpanProcessor):
@@ -40,6 +58,7 @@ class BlockingBatchProcessor(SpanProcessor):
         self._max_batch = max_batch_size
         self._delay = schedule_delay
         self._shutdown = False
+        _register_fork_hook()
         self._start()
 
     def _start(self) -> None:
@@ -61,6 +80,8 @@ class BlockingBatchProcessor(SpanProcessor):
             return
         if self._pid != os.getpid():
             self._start()
+        if _forked_at_ns and (span.start_time or 0) < _forked_at_ns:
+            return  # started before the fork: the parent's span, which the parent exports
         with self._cond:
             while len(self._queue) >= self._max_queue and self._worker.is_alive():
                 self._cond.notify_all()

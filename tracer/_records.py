@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from spyglass.errors import ConfigurationError
+from spyglass.tracer import attributes as A
+from spyglass.tracer._cost import Usage, round_usd
 
 _SINCE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$", re.IGNORECASE)
 _MAX_NS = 2**63 - 1
@@ -76,6 +78,10 @@ class TraceSummary:
     output_tokens: int
     session_id: str | None
     user_id: str | None
+    #: USD over the trace's counted calls with a known price; ``None`` when none has one.
+    cost_usd: float | None = None
+    #: Some counted calls had tokens but no known price, so ``cost_usd`` is a lower bound.
+    cost_partial: bool = False
 
     @classmethod
     def from_row(cls, row: Sequence[object]) -> TraceSummary:
@@ -104,6 +110,7 @@ class TraceSummary:
             "output_tokens": self.output_tokens,
             "session_id": self.session_id,
             "user_id": self.user_id,
+            "cost_usd": round_usd(self.cost_usd),
         }
 
 
@@ -154,6 +161,8 @@ class SpanRecord:
     attributes: dict[str, object]
     events: list[dict[str, object]]
     documents: list[Document] = field(default_factory=list)
+    #: USD for this call, computed when read; ``None`` without tokens or a known price.
+    cost_usd: float | None = None
 
     @classmethod
     def from_row(cls, row: Sequence[object], documents: list[Document]) -> SpanRecord:
@@ -172,6 +181,16 @@ class SpanRecord:
     @property
     def duration_ms(self) -> float:
         return (self.end_ns - self.start_ns) / 1e6
+
+    @property
+    def usage(self) -> Usage:
+        """Token counts, cached and reasoning ones included."""
+        return Usage.from_attributes(self.attributes)
+
+    @property
+    def counted_elsewhere(self) -> bool:
+        """Another span of the trace counts this call's tokens (and cost)."""
+        return bool(self.attributes.get(A.SPYGLASS_USAGE_COUNTED_ELSEWHERE))
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -193,6 +212,7 @@ class SpanRecord:
             "attributes": self.attributes,
             "events": self.events,
             "documents": [doc.to_dict() for doc in self.documents],
+            "cost_usd": round_usd(self.cost_usd),
         }
 
 
@@ -252,6 +272,42 @@ class SearchHit:
             "trace_name": self.trace_name,
             "snippet": self.snippet,
         }
+
+
+#: Where a search hit's snippet is looked for, in this order (what the search index holds).
+_SNIPPET_KEYS = (
+    A.GEN_AI_RETRIEVAL_QUERY_TEXT,
+    A.GEN_AI_INPUT_MESSAGES,
+    A.GEN_AI_OUTPUT_MESSAGES,
+    A.GEN_AI_SYSTEM_INSTRUCTIONS,
+    A.SPYGLASS_INPUT,
+    A.SPYGLASS_OUTPUT,
+    A.GEN_AI_TOOL_CALL_ARGUMENTS,
+    A.GEN_AI_TOOL_CALL_RESULT,
+)
+
+
+def _leaves(value: object) -> list[str]:
+    """String leaves of parsed JSON, iteratively (stored JSON can nest deeply)."""
+    out, stack = [], [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, dict):
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+    return out
+
+
+def content_texts(attributes: Mapping[str, object]) -> list[str]:
+    """The text of a span's content attributes (JSON decoded), for search snippets."""
+    texts: list[str] = []
+    for key in _SNIPPET_KEYS:
+        value = attributes.get(key)
+        texts.extend(_leaves(_json(value) if isinstance(value, str) else value))
+    return texts
 
 
 def make_snippet(texts: Sequence[str], words: Sequence[str], width: int = 60) -> str:

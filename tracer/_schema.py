@@ -104,10 +104,152 @@ def m003_search_index(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE VIRTUAL TABLE search USING fts5(text, content='', tokenize='unicode61')")
 
 
+def m004_prompts(conn: sqlite3.Connection) -> None:
+    """The prompt registry: names, immutable numbered versions, movable aliases; and an index
+    answering "which traces used qa@3".
+
+    ``template`` is the text, or for ``kind = 'chat'`` a JSON list of ``{role, content}``;
+    ``variables``, ``parameters`` and ``tags`` are JSON. The spans index is partial: spans that
+    name no prompt (nearly all) cost the exporter nothing.
+    """
+    _script(
+        conn,
+        """
+        CREATE TABLE prompts (
+            name TEXT PRIMARY KEY,
+            created_ns INTEGER NOT NULL
+        );
+        CREATE TABLE prompt_versions (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL REFERENCES prompts (name),
+            version INTEGER NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('text', 'chat')),
+            template TEXT NOT NULL,
+            variables TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            message TEXT,
+            created_ns INTEGER NOT NULL,
+            model TEXT,
+            parameters TEXT,
+            tags TEXT NOT NULL,
+            UNIQUE (name, version)
+        );
+        CREATE TABLE prompt_aliases (
+            name TEXT NOT NULL,
+            alias TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            updated_ns INTEGER NOT NULL,
+            PRIMARY KEY (name, alias),
+            FOREIGN KEY (name, version) REFERENCES prompt_versions (name, version)
+        );
+        CREATE INDEX spans_prompt ON spans (prompt_name, prompt_version)
+            WHERE prompt_name IS NOT NULL
+        """,
+    )
+
+
+def m005_model_indexes(conn: sqlite3.Connection) -> None:
+    """Partial indexes over model calls and prompt runs: the viewer's ``model:`` filter, and
+    ``spyglass stats`` over a time window, read only the spans that name a model (or a prompt)
+    instead of scanning them all. Spans that name neither cost the exporter nothing."""
+    _script(
+        conn,
+        """
+        CREATE INDEX spans_model ON spans (model) WHERE model IS NOT NULL;
+        CREATE INDEX spans_model_start ON spans (start_ns) WHERE model IS NOT NULL;
+        CREATE INDEX spans_prompt_start ON spans (start_ns) WHERE prompt_name IS NOT NULL
+        """,
+    )
+
+
+def m006_scores(conn: sqlite3.Connection) -> None:
+    """Scores stored beside the traces: human feedback, code evaluators, LLM judges.
+
+    ``value`` holds a number (a bool as 1 / 0); ``label`` a category (a judge's ``PASS``, a
+    human's ``good``); ``kind`` says which the scorer gave (``number``, ``bool``, ``label``) so
+    both read back as they were written. A failed judgement is a row with no value and the
+    reason in ``comment``. ``run_id`` links the scores of an evaluation run (see
+    ``007_eval_runs``); a trace's scores are one indexed read.
+    """
+    _script(
+        conn,
+        """
+        CREATE TABLE scores (
+            id INTEGER PRIMARY KEY,
+            trace_id TEXT NOT NULL,
+            span_id TEXT,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('number', 'bool', 'label')),
+            value REAL,
+            label TEXT,
+            comment TEXT,
+            source TEXT NOT NULL CHECK (source IN ('human', 'code', 'llm')),
+            evaluator TEXT,
+            evaluator_version TEXT,
+            run_id TEXT,
+            created_ns INTEGER NOT NULL
+        );
+        CREATE INDEX scores_trace ON scores (trace_id);
+        CREATE INDEX scores_name ON scores (name, created_ns);
+        CREATE INDEX scores_run ON scores (run_id) WHERE run_id IS NOT NULL
+        """,
+    )
+
+
+def m007_eval_runs(conn: sqlite3.Connection) -> None:
+    """Evaluation runs and their examples: one ``eval_results`` row per example, naming the
+    example's trace; the scores live in ``scores`` (by ``run_id`` and ``trace_id``).
+
+    ``example_key`` (a hash of the example's inputs) pairs the examples of two runs over the
+    same dataset; ``metrics``, ``evaluators``, ``prompt_versions`` and the content columns are
+    JSON.
+    """
+    _script(
+        conn,
+        """
+        CREATE TABLE eval_runs (
+            run_id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            project TEXT,
+            dataset_name TEXT,
+            dataset_hash TEXT,
+            example_count INTEGER NOT NULL,
+            target TEXT,
+            evaluators TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('running', 'completed', 'failed')),
+            started_ns INTEGER NOT NULL,
+            ended_ns INTEGER,
+            prompt_versions TEXT,
+            metrics TEXT
+        );
+        CREATE INDEX eval_runs_started ON eval_runs (started_ns);
+        CREATE INDEX eval_runs_name ON eval_runs (name, started_ns);
+        CREATE TABLE eval_results (
+            run_id TEXT NOT NULL REFERENCES eval_runs (run_id),
+            position INTEGER NOT NULL,
+            example_key TEXT NOT NULL,
+            trace_id TEXT,
+            inputs TEXT,
+            output TEXT,
+            expected TEXT,
+            expected_doc_ids TEXT,
+            error TEXT,
+            latency_ms REAL,
+            PRIMARY KEY (run_id, position)
+        );
+        CREATE INDEX eval_results_trace ON eval_results (trace_id)
+        """,
+    )
+
+
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("001_spans_and_traces", m001_spans_and_traces),
     ("002_documents", m002_documents),
     ("003_search_index", m003_search_index),
+    ("004_prompts", m004_prompts),
+    ("005_model_indexes", m005_model_indexes),
+    ("006_scores", m006_scores),
+    ("007_eval_runs", m007_eval_runs),
 )
 
 

@@ -3,7 +3,11 @@
 Opening never creates a file. Every query reads promoted columns and indexes, so listing,
 showing one trace and searching stay fast on files of millions of spans: ``traces`` walks the
 ``traces`` roll-up by start time, ``trace`` reads one trace's spans through the
-``(trace_id, span_id)`` index, ``search`` asks the FTS5 index for span rows newest first.
+``(trace_id, span_id)`` index, ``search`` asks the FTS5 index for span rows newest first, and
+``stats`` reads only spans with a model or a prompt, through partial indexes.
+
+Cost is computed here, at read time, from the stored tokens and a ``PriceBook`` (prices
+change, tokens do not). One connection serves every thread of the viewer, behind a lock.
 """
 
 from __future__ import annotations
@@ -12,12 +16,16 @@ import json
 import os
 import re
 import sqlite3
+import threading
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypedDict
 
 from spyglass.errors import AmbiguousTraceId, ConfigurationError, TraceNotFound
+from spyglass.tracer._cost import PriceBook, Usage, total_cost
 from spyglass.tracer._db import open_for_read
 from spyglass.tracer._records import (
     Document,
@@ -25,10 +33,11 @@ from spyglass.tracer._records import (
     SpanRecord,
     Trace,
     TraceSummary,
+    content_texts,
     make_snippet,
     parse_since,
 )
-from spyglass.tracer._rows import search_texts
+from spyglass.tracer._stats import Stats, model_stats, prompt_stats
 
 _TRACE_COLUMNS = (
     "trace_id, project, name, start_ns, end_ns, status, span_count, error_count, "
@@ -38,8 +47,37 @@ _SPAN_COLUMNS = (
     "id, trace_id, span_id, parent_id, name, kind, start_ns, end_ns, status, status_message, "
     "model, provider, input_tokens, output_tokens, prompt_name, prompt_version, attributes, events"
 )
+
+
+def _attr(name: str) -> str:
+    return f"json_extract(attributes, '$.\"{name}\"')"
+
+
+#: Usage beyond the promoted columns lives in the attributes JSON (read for LLM spans only).
+_USAGE_COLUMNS = (
+    "input_tokens, output_tokens, "
+    f"{_attr('gen_ai.usage.cache_read.input_tokens')}, "
+    f"{_attr('gen_ai.usage.cache_write.input_tokens')}, "
+    f"{_attr('gen_ai.usage.reasoning.output_tokens')}, "
+    f"{_attr('spyglass.usage.counted_elsewhere')}"
+)
 _STATUSES = {"ok": "OK", "error": "ERROR", "unset": "UNSET"}
 _HEX = re.compile(r"^[0-9a-f]+$")
+_CHUNK = 500
+#: Newest traces probed one by one for a model or prompt filter before listing all matches.
+_WINDOW = 5000
+
+
+class TraceFilters(TypedDict, total=False):
+    """The filters of ``Store.traces``, for callers that pass them along."""
+
+    project: str | None
+    since: str | datetime | timedelta | None
+    status: str | None
+    search: str | None
+    session_id: str | None
+    model: str | None
+    prompt: str | None
 
 
 def fts_query(text: str) -> str:
@@ -50,14 +88,94 @@ def fts_query(text: str) -> str:
     return " ".join('"' + word.replace('"', '""') + '"' for word in words)
 
 
+def _glob_prefix(text: str) -> str:
+    """A GLOB pattern for names starting with ``text`` (its wildcards taken literally)."""
+    return re.sub(r"([*?\[])", r"[\1]", text) + "*"
+
+
+def _chunks(items: Sequence[str]) -> list[Sequence[str]]:
+    return [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+
+
+def _span_condition(column: str, test: str, probe: bool) -> str:
+    """Traces with a span whose ``column`` passes ``test``: all of them listed at once through
+    the column's index (``IN``), or each trace probed through ``(trace_id, span_id)``
+    (``EXISTS``; the unary ``+`` keeps SQLite from walking the column's index instead)."""
+    if probe:
+        return (
+            "EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = traces.trace_id "
+            f"AND +s.{column} {test})"
+        )
+    return f"trace_id IN (SELECT trace_id FROM spans s WHERE s.{column} {test})"
+
+
+def _trace_filters(
+    filters: TraceFilters, trace_ids: Sequence[str] | None, probe: bool = False
+) -> tuple[list[str], list[object]]:
+    """SQL conditions on ``traces`` and their parameters."""
+    project, since, status = filters.get("project"), filters.get("since"), filters.get("status")
+    search, session_id = filters.get("search"), filters.get("session_id")
+    model, prompt = filters.get("model"), filters.get("prompt")
+    where: list[str] = []
+    params: list[object] = []
+    if project is not None:
+        where.append("project = ?")
+        params.append(project)
+    if since is not None:
+        where.append("start_ns >= ?")
+        params.append(parse_since(since))
+    if status is not None:
+        key = str(status).lower()
+        if key not in _STATUSES:
+            raise ConfigurationError(f"status must be one of ok, error, unset; got {status!r}")
+        where.append("status = ?")
+        params.append(_STATUSES[key])
+    if session_id is not None:
+        where.append("session_id = ?")
+        params.append(session_id)
+    if search is not None:
+        where.append(
+            "trace_id IN (SELECT s.trace_id FROM search JOIN spans s ON s.id = search.rowid "
+            "WHERE search MATCH ?)"
+        )
+        params.append(fts_query(search))
+    if model is not None:
+        where.append(_span_condition("model", "GLOB ?", probe))
+        params.append(_glob_prefix(model))
+    if prompt is not None:
+        name, _, version = prompt.partition("@")
+        extra = " AND s.prompt_version = ?" if version else ""
+        where.append(_span_condition("prompt_name", f"= ?{extra}", probe))
+        params.extend([name, version] if version else [name])
+    if trace_ids is not None:
+        where.append(f"trace_id IN ({', '.join('?' * len(trace_ids))})")
+        params.extend(trace_ids)
+    return where, params
+
+
 class Store:
-    """Read API over a spyglass SQLite file: ``Store("spyglass.db").traces()``."""
+    """Read API over a spyglass SQLite file: ``Store("spyglass.db").traces()``.
 
-    def __init__(self, db: str | os.PathLike[str] | None = None) -> None:
-        from spyglass.tracer._runtime import default_db
+    ``prices`` prices the calls (default: ``PriceBook.default()``, built on first use).
+    """
 
-        self.path = Path(db) if db is not None else default_db()
+    def __init__(
+        self, db: str | os.PathLike[str] | None = None, *, prices: PriceBook | None = None
+    ) -> None:
+        if db is None:
+            from spyglass.tracer._runtime import default_db
+
+            db = default_db()
+        self.path = Path(db)
         self._conn = open_for_read(self.path)
+        self._lock = threading.Lock()
+        self._prices = prices
+
+    @property
+    def prices(self) -> PriceBook:
+        if self._prices is None:
+            self._prices = PriceBook.default()
+        return self._prices
 
     def close(self) -> None:
         self._conn.close()
@@ -79,7 +197,8 @@ class Store:
         from spyglass.tracer._db import _translate
 
         try:
-            return self._conn.execute(sql, params).fetchall()
+            with self._lock:
+                return self._conn.execute(sql, params).fetchall()
         except sqlite3.DatabaseError as exc:
             raise _translate(exc, self.path) from exc
 
@@ -91,39 +210,84 @@ class Store:
         status: str | None = None,
         search: str | None = None,
         session_id: str | None = None,
+        *,
+        model: str | None = None,
+        prompt: str | None = None,
+        trace_ids: Sequence[str] | None = None,
     ) -> list[TraceSummary]:
-        """Newest traces first, filtered; ``since`` takes ``"1h"``, ``"2d"``, a datetime..."""
+        """Newest traces first, filtered; ``since`` takes ``"1h"``, ``"2d"``, a datetime...
+
+        ``model`` keeps traces with a call to a model whose name starts with it; ``prompt``
+        (``name`` or ``name@version``) traces that rendered that registered prompt.
+        """
         if not isinstance(limit, int) or limit < 1:
             raise ConfigurationError(f"limit must be a positive integer, got {limit!r}")
-        where: list[str] = []
-        params: list[object] = []
-        if project is not None:
-            where.append("project = ?")
-            params.append(project)
-        if since is not None:
-            where.append("start_ns >= ?")
-            params.append(parse_since(since))
-        if status is not None:
-            key = str(status).lower()
-            if key not in _STATUSES:
-                raise ConfigurationError(f"status must be one of ok, error, unset; got {status!r}")
-            where.append("status = ?")
-            params.append(_STATUSES[key])
-        if session_id is not None:
-            where.append("session_id = ?")
-            params.append(session_id)
-        if search is not None:
-            where.append(
-                "trace_id IN (SELECT s.trace_id FROM search JOIN spans s ON s.id = search.rowid "
-                "WHERE search MATCH ?)"
-            )
-            params.append(fts_query(search))
+        filters = TraceFilters(
+            project=project,
+            since=since,
+            status=status,
+            search=search,
+            session_id=session_id,
+            model=model,
+            prompt=prompt,
+        )
+        rows = None
+        if (model or prompt) and not search:
+            # A common model is in most traces: test the newest traces one by one (an indexed
+            # probe each) rather than list every span that names it. Exact when the window
+            # holds `limit` matches; otherwise (a rare model) the full query below answers.
+            rows = self._select(filters, trace_ids, limit, window=_WINDOW)
+            rows = rows if len(rows) == limit else None
+        if rows is None:
+            rows = self._select(filters, trace_ids, limit)
+        return self._priced([TraceSummary.from_row(row) for row in rows])
+
+    def _select(
+        self,
+        filters: TraceFilters,
+        trace_ids: Sequence[str] | None,
+        limit: int,
+        window: int | None = None,
+    ) -> list[tuple[Any, ...]]:
+        where, params = _trace_filters(filters, trace_ids, probe=window is not None)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
-        rows = self._query(
-            f"SELECT {_TRACE_COLUMNS} FROM traces {clause} ORDER BY start_ns DESC LIMIT ?",
+        source = "traces"
+        if window is not None:
+            source = f"(SELECT * FROM traces ORDER BY start_ns DESC LIMIT {int(window)}) AS traces"
+        return self._query(
+            f"SELECT {_TRACE_COLUMNS} FROM {source} {clause} ORDER BY start_ns DESC LIMIT ?",
             [*params, limit],
         )
-        return [TraceSummary.from_row(row) for row in rows]
+
+    def _priced(self, summaries: list[TraceSummary]) -> list[TraceSummary]:
+        """The summaries with their cost: one indexed read of the token-bearing spans."""
+        if not summaries:
+            return summaries
+        costs: dict[str, list[float | None]] = {}
+        partial: set[str] = set()
+        for chunk in _chunks([s.trace_id for s in summaries]):
+            for row in self._query(
+                f"SELECT trace_id, provider, model, start_ns, {_USAGE_COLUMNS} FROM spans "
+                f"WHERE trace_id IN ({', '.join('?' * len(chunk))}) "
+                "AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)",
+                list(chunk),
+            ):
+                trace_id, provider, model, start_ns, *tokens, counted = row
+                if counted:
+                    continue
+                usage = Usage(*(t if isinstance(t, int) and t > 0 else 0 for t in tokens))
+                cost = self.prices.cost(provider, model, usage, start_ns)
+                costs.setdefault(trace_id, []).append(cost)
+                if cost is None and not usage.empty:
+                    partial.add(trace_id)
+        return [
+            replace(
+                s,
+                cost_usd=total_cost(costs.get(s.trace_id, ())),
+                cost_partial=s.trace_id in partial,
+            )
+            for s in summaries
+        ]
 
     def resolve(self, trace_id_or_prefix: str) -> str:
         """The full id of the one trace whose id starts with the given prefix."""
@@ -145,7 +309,8 @@ class Store:
         return str(rows[0][0])
 
     def trace(self, trace_id_or_prefix: str) -> Trace:
-        """One trace with its spans in start order, documents attached to their spans."""
+        """One trace with its spans in start order, documents attached to their spans, and
+        the cost of each priced call (the trace's cost sums the counted ones)."""
         trace_id = self.resolve(trace_id_or_prefix)
         summary_rows = self._query(
             f"SELECT {_TRACE_COLUMNS} FROM traces WHERE trace_id = ?", (trace_id,)
@@ -158,13 +323,25 @@ class Store:
         ):
             documents.setdefault(row[0], []).append(Document.from_row(row[1:]))
         spans = [
-            SpanRecord.from_row(row, documents.get(row[0], []))
+            self._priced_span(SpanRecord.from_row(row, documents.get(row[0], [])))
             for row in self._query(
                 f"SELECT {_SPAN_COLUMNS} FROM spans WHERE trace_id = ? ORDER BY start_ns, id",
                 (trace_id,),
             )
         ]
-        return Trace(TraceSummary.from_row(summary_rows[0]), spans)
+        counted = [s for s in spans if not s.counted_elsewhere and not s.usage.empty]
+        summary = replace(
+            TraceSummary.from_row(summary_rows[0]),
+            cost_usd=total_cost(s.cost_usd for s in counted),
+            cost_partial=any(s.cost_usd is None for s in counted),
+        )
+        return Trace(summary, spans)
+
+    def _priced_span(self, span: SpanRecord) -> SpanRecord:
+        if span.input_tokens is None and span.output_tokens is None:
+            return span
+        cost = self.prices.cost(span.provider, span.model, span.usage, span.start_ns)
+        return span if cost is None else replace(span, cost_usd=cost)
 
     def search(self, text: str, limit: int = 50) -> list[SearchHit]:
         """Spans whose prompts, outputs, documents or tool calls contain every word, newest
@@ -181,7 +358,7 @@ class Store:
         for row in rows:
             docs = self._query("SELECT content FROM documents WHERE span_row = ?", (row[0],))
             attributes = json.loads(row[7])
-            texts = search_texts(attributes if isinstance(attributes, dict) else {})
+            texts = content_texts(attributes if isinstance(attributes, dict) else {})
             texts.extend(str(doc[0]) for doc in docs if doc[0])
             texts.append(str(row[8] or ""))
             hits.append(
@@ -196,6 +373,67 @@ class Store:
                 )
             )
         return hits
+
+    def stats(
+        self, since: str | datetime | timedelta | None = None, project: str | None = None
+    ) -> Stats:
+        """Per model (calls, tokens, cost, p50/p95 latency, errors) and per prompt version
+        (runs, errors, p50 latency, tokens), over spans started since ``since``."""
+        since_ns = parse_since(since) if since is not None else None
+        where, params = "", list[object]()
+        if since_ns is not None:
+            where += " AND start_ns >= ?"
+            params.append(since_ns)
+        if project is not None:
+            where += " AND trace_id IN (SELECT trace_id FROM traces WHERE project = ?)"
+            params.append(project)
+        models = self._query(
+            f"SELECT provider, model, start_ns, end_ns, status, {_USAGE_COLUMNS} FROM spans "
+            f"WHERE model IS NOT NULL{where}",
+            params,
+        )
+        prompts = self._query(
+            "SELECT prompt_name, prompt_version, start_ns, end_ns, status, input_tokens, "
+            f"output_tokens FROM spans WHERE prompt_name IS NOT NULL{where}",
+            params,
+        )
+        return Stats(since_ns, project, model_stats(models, self.prices), prompt_stats(prompts))
+
+    # --- change tracking, for `traces --follow` and the live viewer -----------------------
+
+    def data_version(self) -> int:
+        """Changes whenever another connection commits to the file (cheap to poll)."""
+        return int(self._query("PRAGMA data_version")[0][0])
+
+    def trace_cursor(self) -> int:
+        """The newest ``traces`` row; rows added later have larger ids."""
+        return int(self._query("SELECT coalesce(max(rowid), 0) FROM traces")[0][0])
+
+    def trace_heads(self, after: int, limit: int = 1000) -> list[tuple[int, str, bool]]:
+        """``(row, trace_id, complete)`` of traces added after row ``after``, oldest first.
+
+        A trace's row lands with its first spans; it is complete once its root span has.
+        """
+        rows = self._query(
+            "SELECT rowid, trace_id, root_span_id IS NOT NULL FROM traces WHERE rowid > ? "
+            "ORDER BY rowid LIMIT ?",
+            (after, limit),
+        )
+        return [(int(r[0]), str(r[1]), bool(r[2])) for r in rows]
+
+    def completed(self, trace_ids: Sequence[str]) -> set[str]:
+        """Which of these traces have their root span."""
+        done: set[str] = set()
+        for chunk in _chunks(trace_ids):
+            done.update(
+                row[0]
+                for row in self._query(
+                    f"SELECT trace_id FROM traces WHERE trace_id IN "
+                    f"({', '.join('?' * len(chunk))}) AND root_span_id IS NOT NULL",
+                    list(chunk),
+                )
+            )
+        return done
 
     def span_count(self) -> int:
         return int(self._query("SELECT count(*) FROM spans")[0][0])

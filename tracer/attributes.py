@@ -213,3 +213,29 @@ ENV_OTLP_ENDPOINT: Final = "OTEL_EXPORTER_OTLP_ENDPOINT"
 
 ENV_SDK_DISABLED: Final = "OTEL_SDK_DISABLED"
 """``true`` makes autolog record nothing."""
+
+# --- provider SDKs (openai, anthropic) ----------------------------------------------------------
+
+SPYGLASS_STREAM_END: Final = "spyglass.stream.end"
+"""How a streamed call's span ended: ``done`` (read to the end), ``closed`` (closed or exited
+early), ``abandoned`` (garbage-collected, flushed or uninstalled while open) or ``error``."""
+
+HTTP_RESPONSE_STATUS_CODE: Final = "http.response.status_code"
+"""HTTP status of a failed provider call (stable OTel attribute)."""
+
+GEN_AI_EMBEDDINGS_DIMENSION_COUNT: Final = "gen_ai.embeddings.dimension.count"
+"""Dimensions of each vector an EMBEDDING span produced."""
+
+ENV_OPENAI_STREAM_USAGE: Final = "SPYGLASS_OPENAI_STREAM_USAGE"
+"""``1`` / ``true``: ask OpenAI chat streams for their token usage
+(``stream_options={"include_usage": True}``) when the caller did not set ``stream_options``.
+Read when the openai integration installs; off by default."""
+
+# --- appended: LlamaIndex integration ----------------------------------------------------------
+
+GEN_AI_AGENT_NAME: Final = "gen_ai.agent.name"
+"""Name of the agent an AGENT span invoked."""
+
+SPYGLASS_RERANKER_INPUT_DOCUMENTS: Final = "spyglass.reranker.input_documents"
+"""JSON list of ``{"id", "score", "content", "metadata"}`` a RERANKER span was given, in input
+order; what it returned, with the new scores, is ``gen_ai.retrieval.documents``."""

@@ -1,237 +1,278 @@
-"""Static rich views: the trace list, a trace's span tree, search hits.
+"""Static rich views: the trace list, a trace as a waterfall, search hits, stats.
 
-Pure functions from store records to rich renderables; the CLI prints them. Every piece of
-stored text goes through ``safe_text`` so nothing a model wrote is interpreted.
+Pure functions from store records to rich renderables; the CLI prints them on a console that
+knows the terminal's width and whether it may use colour (not on a pipe). Every piece of stored
+text goes through ``safe_text``, so nothing a model wrote is interpreted as markup or as a
+terminal escape. Lists never wrap a row: long names end in "…" to fit the width (see
+``_grid``).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from typing import Literal
+from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
-from rich.panel import Panel
-from rich.table import Table
 from rich.text import Text
-from rich.tree import Tree
 
-from spyglass.tracer import attributes as A
-from spyglass.tracer._records import SearchHit, SpanRecord, Trace, TraceSummary, iso
-from spyglass.viewer._safe import clip, safe_text
+from spyglass.tracer._records import SearchHit, SpanRecord, Trace, TraceSummary
+from spyglass.tracer._stats import Stats
+from spyglass.viewer import _content, _format
+from spyglass.viewer._format import KIND_STYLE, ROLE_STYLE, STATUS_STYLE
+from spyglass.viewer._grid import GAP, Column, Grid
+from spyglass.viewer._safe import clip, literal, safe_text
+from spyglass.viewer._waterfall import bar_cells, rows
 
-STATUS_STYLE = {"ERROR": "bold red", "OK": "green", "UNSET": "dim"}
-KIND_STYLE = {
-    "LLM": "magenta",
-    "RETRIEVER": "cyan",
-    "TOOL": "yellow",
-    "EMBEDDING": "blue",
-    "AGENT": "bold magenta",
-    "RERANKER": "cyan",
-    "CHAIN": "white",
-}
-ROLE_STYLE = {"system": "yellow", "user": "cyan", "assistant": "green", "tool": "magenta"}
+if TYPE_CHECKING:
+    # The --full panels' modules load when used: the plain list and tree do without them.
+    from rich.panel import Panel
+    from rich.table import Table
 
-
-def duration(ms: float) -> str:
-    """Milliseconds in a short human form: ``812ms``, ``3.40s``, ``2m05s``."""
-    if ms < 1:
-        return f"{ms:.2f}ms"
-    if ms < 1000:
-        return f"{ms:.0f}ms"
-    if ms < 60_000:
-        return f"{ms / 1000:.2f}s"
-    minutes, seconds = divmod(int(ms / 1000), 60)
-    return f"{minutes}m{seconds:02d}s"
+_TRACE_COLUMNS = (
+    Column("TRACE", width=12),
+    Column("STARTED UTC", width=14),
+    Column("NAME", max_width=60),
+    Column("STATUS", width=6),
+    Column("DURATION", "right", width=8),
+    Column("SPANS", "right", max_width=6),
+    Column("TOKENS", "right", max_width=15),
+    Column("COST", "right", max_width=10),
+)
 
 
-def traces_table(summaries: Sequence[TraceSummary]) -> Table:
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    columns: tuple[tuple[str, Literal["left", "right"]], ...] = (
-        ("TRACE", "left"),
-        ("STARTED UTC", "left"),
-        ("NAME", "left"),
-        ("STATUS", "left"),
-        ("DURATION", "right"),
-        ("SPANS", "right"),
-        ("TOKENS", "right"),
-    )
-    for column, justify in columns:
-        is_name = column == "NAME"
-        table.add_column(
-            column,
-            justify=justify,
-            no_wrap=True,
-            min_width=16 if is_name else None,
-            ratio=1 if is_name else None,
-        )
+def traces_table(
+    summaries: Sequence[TraceSummary], *, header: bool = True, fixed: bool = False
+) -> RenderableType:
+    """The trace list. ``fixed`` gives every column a set width, so lists printed one after
+    another (``--follow``) line up under one header."""
+    if fixed:
+        columns = [
+            Column(c.header, c.justify, width=c.width or c.max_width) for c in _TRACE_COLUMNS
+        ]
+        columns[2] = Column("NAME", width=28)
+        grid = Grid(columns, header=header)
+    else:
+        optional = ("SPANS", "STARTED UTC", "TOKENS", "DURATION")
+        grid = Grid(_TRACE_COLUMNS, stretch="NAME", optional=optional, header=header)
     for s in summaries:
-        table.add_row(
+        grid.add_row(
             Text(s.trace_id[:12], style="bold"),
-            (iso(s.start_ns) or "")[5:19].replace("T", " "),
+            _format.started(s.start_ns),
             safe_text(s.name or "?", single_line=True),
             Text(s.status, style=STATUS_STYLE.get(s.status, "")),
-            duration(s.duration_ms),
+            _format.duration(s.duration_ms),
             str(s.span_count),
-            f"{s.input_tokens}/{s.output_tokens}" if s.input_tokens or s.output_tokens else "-",
+            _format.tokens(s.input_tokens, s.output_tokens),
+            _format.cost(s.cost_usd, s.cost_partial),
         )
-    return table
+    return grid
 
 
-def _span_label(span: SpanRecord, trace_start: int) -> Text:
-    label = Text()
-    label.append(f"{span.kind:<9} ", style=KIND_STYLE.get(span.kind, ""))
-    label.append_text(safe_text(span.name, "bold", single_line=True))
-    label.append(f"  {duration(span.duration_ms)}", style="dim")
-    label.append(f"  +{duration((span.start_ns - trace_start) / 1e6)}", style="dim")
-    if span.model:
-        label.append("  ")
-        label.append_text(safe_text(span.model, "magenta", single_line=True))
-    if span.input_tokens is not None or span.output_tokens is not None:
-        label.append(f"  {span.input_tokens or 0}→{span.output_tokens or 0} tok", style="dim")
-    if span.status == "ERROR":
-        label.append("  ERROR ", style="bold red")
-        label.append_text(safe_text(clip(span.status_message or "", 80), "red"))
-    return label
-
-
-def _attr_text(value: object) -> str:
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return str(value)
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, ensure_ascii=False, indent=None)
-
-
-def _messages(raw: object) -> list[tuple[str, str]]:
-    try:
-        messages = json.loads(raw) if isinstance(raw, str) else raw
-    except ValueError:
-        return [("?", str(raw))]
-    out: list[tuple[str, str]] = []
-    for message in messages if isinstance(messages, list) else []:
-        if not isinstance(message, dict):
-            continue
-        parts = message.get("parts") or []
-        texts = []
-        for part in parts if isinstance(parts, list) else []:
-            if isinstance(part, dict) and part.get("type") == "text":
-                texts.append(str(part.get("content", "")))
-            elif isinstance(part, dict) and part.get("type") == "tool_call":
-                texts.append(f"→ {part.get('name')}({_attr_text(part.get('arguments'))})")
-            elif isinstance(part, dict):
-                texts.append(_attr_text(part))
-        out.append((str(message.get("role", "?")), "\n".join(texts)))
-    return out
-
-
-def _details(span: SpanRecord, width: int) -> list[RenderableType]:
-    """The ``--full`` panels under a span: messages, documents, input/output, tool, error."""
-    body: list[RenderableType] = []
-    attrs = span.attributes
-    for key, title in ((A.GEN_AI_INPUT_MESSAGES, "input"), (A.GEN_AI_OUTPUT_MESSAGES, "output")):
-        if key in attrs:
-            text = Text()
-            for role, content in _messages(attrs[key]):
-                text.append(f"{role}: ", style=ROLE_STYLE.get(role, "bold"))
-                text.append_text(safe_text(content))
-                text.append("\n")
-            text.rstrip()
-            body.append(
-                Panel(text, title=f"{title} messages", title_align="left", border_style="dim")
-            )
-    if span.documents:
-        table = Table(box=None, header_style="bold", expand=False)
-        for column in ("#", "score", "id", "content"):
-            table.add_column(column, overflow="fold")
-        for doc in span.documents:
-            table.add_row(
-                str(doc.position + 1),
-                "-" if doc.score is None else f"{doc.score:.4f}",
-                safe_text(doc.id or "", single_line=True),
-                safe_text(clip(doc.content or "", max(20, width - 40))),
-            )
-        body.append(Panel(table, title="documents", title_align="left", border_style="dim"))
-    for key, title in (
-        (A.GEN_AI_RETRIEVAL_QUERY_TEXT, "query"),
-        (A.GEN_AI_TOOL_CALL_ARGUMENTS, "tool arguments"),
-        (A.GEN_AI_TOOL_CALL_RESULT, "tool result"),
-        (A.SPYGLASS_INPUT, "input"),
-        (A.SPYGLASS_OUTPUT, "output"),
-    ):
-        if key in attrs and not (key == A.SPYGLASS_INPUT and A.GEN_AI_INPUT_MESSAGES in attrs):
-            body.append(
-                Panel(
-                    safe_text(_attr_text(attrs[key])),
-                    title=title,
-                    title_align="left",
-                    border_style="dim",
-                )
-            )
-    if A.GEN_AI_PROMPT_NAME in attrs:
-        prompt = f"{attrs[A.GEN_AI_PROMPT_NAME]} v{attrs.get(A.GEN_AI_PROMPT_VERSION, '?')}"
-        body.append(safe_text(f"prompt: {prompt}", "yellow"))
-    for event in span.events:
-        if event.get("name") == "exception":
-            event_attrs = event.get("attributes") or {}
-            assert isinstance(event_attrs, dict)
-            summary = f"{event_attrs.get('exception.type')}: {event_attrs.get('exception.message')}"
-            trace_text = str(event_attrs.get("exception.stacktrace") or "")
-            body.append(
-                Panel(
-                    safe_text(f"{summary}\n{trace_text}".rstrip()),
-                    title="error",
-                    title_align="left",
-                    border_style="red",
-                )
-            )
-    return body
-
-
-def trace_tree(trace: Trace, *, full: bool = False, width: int = 100) -> RenderableType:
-    """The span tree with offsets and durations; ``full`` adds content panels per span."""
-    s = trace.summary
+def trace_header(s: TraceSummary) -> Text:
+    """Two lines: what the trace is, then its numbers."""
     head = Text()
     head.append(f"trace {s.trace_id}", style="bold")
     head.append("  ")
-    head.append_text(safe_text(s.name or "?", single_line=True))
+    head.append_text(safe_text(s.name or "?", "bold", single_line=True))
     head.append(f"  {s.status}", style=STATUS_STYLE.get(s.status, ""))
-    head.append(f"  {duration(s.duration_ms)}  {s.span_count} spans", style="dim")
+    head.append(f"\nstarted {_format.started(s.start_ns)} UTC", style="dim")
+    head.append(f"  {_format.duration(s.duration_ms)}  {s.span_count} spans", style="dim")
     if s.input_tokens or s.output_tokens:
-        head.append(f"  {s.input_tokens}→{s.output_tokens} tokens", style="dim")
+        head.append(f"  {_format.tokens(s.input_tokens, s.output_tokens)} tokens", style="dim")
+    if s.cost_usd is not None:
+        head.append(f"  {_format.cost(s.cost_usd, s.cost_partial)}", style="dim")
     if s.session_id:
         head.append("  session ", style="dim")
         head.append_text(safe_text(s.session_id, single_line=True))
-    tree = Tree(head, guide_style="dim")
-
-    def add(node: Tree, span: SpanRecord) -> None:
-        branch = node.add(_span_label(span, s.start_ns))
-        if full:
-            for renderable in _details(span, width):
-                branch.add(renderable)
-        for child in trace.children(span):
-            add(branch, child)
-
-    for root in trace.roots:
-        add(tree, root)
-    return tree
+    return head
 
 
-def search_table(hits: Sequence[SearchHit]) -> Table:
-    table = Table(box=None, pad_edge=False, header_style="bold")
-    for column in ("TRACE", "STARTED (UTC)", "SPAN", "MATCH"):
-        table.add_column(column, no_wrap=column != "MATCH", overflow="fold")
-    for hit in hits:
+#: Room the waterfall's columns other than the name and the bar need at most: kind, model,
+#: tokens, cost, status, time, and the gaps between all eight columns.
+_FIXED = 9 + 16 + 11 + 8 + 6 + 7 + 7 * GAP
+
+
+def waterfall(trace: Trace, width: int) -> RenderableType:
+    """One row per span: tree and name, kind, model, tokens, cost, status, duration, bar."""
+    bar_width = max(8, min(48, (width - _FIXED) * 2 // 5))
+    grid = Grid(
+        (
+            Column("SPAN"),
+            Column("KIND", max_width=9),
+            Column("MODEL", max_width=16),
+            Column("TOKENS", "right", max_width=11),
+            Column("COST", "right", max_width=8),
+            Column("STATUS"),
+            Column("TIME", "right", max_width=7),
+            Column("TIMELINE", width=bar_width),
+        ),
+        stretch="SPAN",
+        optional=("STATUS", "KIND", "COST", "TOKENS", "MODEL"),
+    )
+    s = trace.summary
+    for row in rows(trace):
+        span = row.span
+        name = Text(row.guide, style="dim")
+        name.append(literal(span.name, single_line=True))
+        usage_style = "dim" if span.counted_elsewhere else ""
+        cost = _format.cost(span.cost_usd) if span.cost_usd is not None else ""
+        status = {"ERROR": "ERROR", "OK": "ok"}.get(span.status, "-")
+        # (text, style) cells: a thousand-span trace makes eight thousand of them.
+        grid.add_row(
+            name,
+            (span.kind, KIND_STYLE.get(span.kind, "")),
+            (literal(span.model or "", single_line=True), "magenta"),
+            (_format.tokens(span.input_tokens, span.output_tokens), usage_style),
+            (cost, usage_style),
+            (status, STATUS_STYLE.get(span.status, "")),
+            _format.duration(span.duration_ms),
+            bar_cells(span, s.start_ns, s.end_ns - s.start_ns, bar_width),
+        )
+    return grid
+
+
+def _panel(body: RenderableType, title: str, style: str = "dim") -> Panel:
+    from rich.panel import Panel
+
+    return Panel(body, title=title, title_align="left", border_style=style)
+
+
+def message_text(messages: Sequence[_content.Message]) -> Text:
+    text = Text()
+    for message in messages:
+        text.append_text(safe_text(message.role, ROLE_STYLE.get(message.role, "bold")))
+        text.append(": ", style=ROLE_STYLE.get(message.role, "bold"))
+        text.append_text(safe_text(message.text))
+        text.append("\n")
+    text.rstrip()
+    return text
+
+
+def documents_table(span: SpanRecord, width: int) -> Table:
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold", expand=False)
+    for column in ("rank", "score", "id", "snippet"):
+        table.add_column(column, overflow="fold", no_wrap=column != "snippet")
+    for doc in span.documents:
         table.add_row(
+            str(doc.position + 1),
+            "-" if doc.score is None else f"{doc.score:.4f}",
+            safe_text(clip(doc.id or "", 24), single_line=True),
+            safe_text(clip(doc.content or "", max(20, width - 50))),
+        )
+    return table
+
+
+def details(span: SpanRecord, width: int) -> list[RenderableType]:
+    """The ``--full`` panels of a span: messages, documents, tool calls, error, prompt."""
+    body: list[RenderableType] = []
+    for title, messages in _content.messages(span):
+        body.append(_panel(message_text(messages), title))
+    if span.documents:
+        body.append(_panel(documents_table(span, width), f"documents ({len(span.documents)})"))
+    for title, text in _content.texts(span):
+        body.append(_panel(safe_text(text), title))
+    problem = _content.error(span)
+    if problem is not None:
+        shown = safe_text(f"{problem.type}: {problem.message}", "bold red")
+        if problem.traceback:
+            shown.append("\n")
+            shown.append_text(safe_text(problem.traceback))
+        body.append(_panel(shown, "error", "red"))
+    prompt = _content.prompt(span)
+    if prompt is not None:
+        body.append(safe_text(f"prompt {prompt[0]}@{prompt[1] or '?'}", "yellow"))
+    return body
+
+
+def trace_view(trace: Trace, *, full: bool = False, width: int = 100) -> RenderableType:
+    """The waterfall; ``full`` adds, span by span, the content panels under a rule."""
+    parts: list[RenderableType] = [trace_header(trace.summary), waterfall(trace, width)]
+    if full:
+        from rich.rule import Rule
+
+        for row in rows(trace):
+            panels = details(row.span, width)
+            if panels:
+                title = safe_text(f"{row.span.kind} {row.span.name}", single_line=True)
+                parts.append(Rule(title, align="left", style="dim"))
+                parts.extend(panels)
+    return Group(*parts)
+
+
+#: The name the demo (and earlier callers) use.
+trace_tree = trace_view
+
+
+def search_table(hits: Sequence[SearchHit]) -> RenderableType:
+    """One line per matching span; the matching passage gets the room that is left."""
+    grid = Grid(
+        (
+            Column("TRACE", width=12),
+            Column("STARTED UTC", width=14),
+            Column("SPAN", max_width=32),
+            Column("MATCH"),
+        ),
+        stretch="MATCH",
+        optional=("STARTED UTC",),
+    )
+    for hit in hits:
+        grid.add_row(
             Text(hit.trace_id[:12], style="bold"),
-            (iso(hit.start_ns) or "")[:19].replace("T", " "),
+            _format.started(hit.start_ns),
             safe_text(f"{hit.kind} {hit.span_name}", single_line=True),
             safe_text(hit.snippet, single_line=True),
         )
-    return table
+    return grid
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else _format.duration(value)
+
+
+def stats_view(stats: Stats) -> RenderableType:
+    """Per model, then per prompt version."""
+    numbers = [
+        Column(name, "right")
+        for name in ("CALLS", "ERRORS", "INPUT", "OUTPUT", "COST", "P50", "P95")
+    ]
+    models = Grid(
+        [Column("MODEL", max_width=40), Column("PROVIDER", max_width=16), *numbers],
+        stretch="MODEL",
+        optional=("PROVIDER", "P95", "ERRORS", "INPUT", "OUTPUT"),
+    )
+    for m in stats.models:
+        models.add_row(
+            safe_text(m.model, "magenta", single_line=True),
+            safe_text(m.provider or "-", single_line=True),
+            str(m.calls),
+            Text(str(m.errors), style="red" if m.errors else ""),
+            f"{m.input_tokens:,}",
+            f"{m.output_tokens:,}",
+            _format.cost(m.cost_usd, m.cost_partial),
+            _ms(m.p50_ms),
+            _ms(m.p95_ms),
+        )
+    parts: list[RenderableType] = [models if stats.models else empty("no model calls")]
+    if stats.prompts:
+        figures = [Column(name, "right") for name in ("RUNS", "ERRORS", "P50", "INPUT", "OUTPUT")]
+        prompts = Grid(
+            [Column("PROMPT", max_width=40), *figures],
+            stretch="PROMPT",
+            optional=("INPUT", "OUTPUT"),
+        )
+        for p in stats.prompts:
+            prompts.add_row(
+                safe_text(p.label, "yellow", single_line=True),
+                str(p.runs),
+                Text(str(p.errors), style="red" if p.errors else ""),
+                _ms(p.p50_ms),
+                f"{p.input_tokens:,}",
+                f"{p.output_tokens:,}",
+            )
+        parts += [Text(""), prompts]
+    return Group(*parts)
 
 
 def empty(message: str) -> Group:

@@ -1,0 +1,245 @@
+"""Time spyglass's LlamaIndex tracing adds to an offline query engine, beside the floor and a peer.
+
+    python benchmarks/llama_index_overhead.py [--rounds 15] [--calls 60]
+
+The app: a ``VectorStoreIndex`` over 24 short documents (LlamaIndex's ``MockEmbedding``), a
+query engine with ``similarity_top_k=4`` and the default compact-and-refine synthesizer, and
+LlamaIndex's ``MockLLM``. MockLLM reports no usage, so spyglass estimates tokens with
+LlamaIndex's tokenizer on every call (line counts are cached: the template and the retrieved
+chunks repeat from query to query, the question does not). Variants, in one process:
+
+* ``untraced``: the query engine alone;
+* ``no-op handlers``: a span handler and an event handler that do nothing, on the root
+  dispatcher (the floor: what LlamaIndex's instrumentation costs by itself once anyone listens);
+* ``spyglass``: ``spyglass.autolog()`` into a SQLite file in a temporary folder. Its exporter
+  writes on a worker thread, concurrently with the calls, as in a real program; the row
+  ``+ export`` adds the time ``flush()`` then needs for the round's leftover spans;
+* two rows that split that cost (not what a program runs): ``spyglass, content off``
+  (``capture_content=False``: structure, timings and tokens only), and ``spyglass, no
+  exporter`` (the integration on a pipeline without SQLite: the caller's thread alone);
+* ``openinference``: ``openinference-instrumentation-llama-index`` with its own TracerProvider
+  and a ``SimpleSpanProcessor`` into an ``InMemorySpanExporter`` (no I/O at all).
+
+Each round runs every variant once (ABCD ABCD ...), ``--calls`` queries each, set-up and
+tear-down outside the timing; the table reports, per query, the median over rounds of wall
+time and of process CPU time (all threads). The machine may be shared: interleaving puts a
+burst of someone else's work on every variant alike, and the median drops it.
+Budget (DESIGN.md): spyglass / untraced <= 1.15.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llama_index.core import Document, VectorStoreIndex
+from llama_index.core.base.base_query_engine import BaseQueryEngine
+from llama_index.core.embeddings import MockEmbedding
+from llama_index.core.instrumentation import get_dispatcher
+from llama_index.core.instrumentation.event_handlers import BaseEventHandler
+from llama_index.core.instrumentation.span import BaseSpan
+from llama_index.core.instrumentation.span_handlers import BaseSpanHandler
+from llama_index.core.llms import MockLLM
+
+import spyglass
+
+BUDGET = 1.15
+TOPICS = ("lighthouses", "tides", "sourdough", "glaciers", "comets", "orchards")
+#: Thirty distinct questions, cycled: no two consecutive prompts are the same.
+QUESTIONS = tuple(f"What does note {i} say about {TOPICS[i % len(TOPICS)]}?" for i in range(30))
+
+
+def build_engine() -> BaseQueryEngine:
+    documents = [
+        Document(text=f"Note {i} on {TOPICS[i % len(TOPICS)]}: " + "a fact worth keeping. " * 12)
+        for i in range(24)
+    ]
+    index = VectorStoreIndex.from_documents(documents, embed_model=MockEmbedding(embed_dim=64))
+    return index.as_query_engine(llm=MockLLM(max_tokens=16), similarity_top_k=4)
+
+
+class NoopSpanHandler(BaseSpanHandler[BaseSpan]):
+    def span_enter(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def span_exit(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def span_drop(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def new_span(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def prepare_to_exit_span(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def prepare_to_drop_span(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+class NoopEventHandler(BaseEventHandler):
+    def handle(self, event: Any, **kwargs: Any) -> None:
+        return None
+
+
+@dataclass
+class Variant:
+    name: str
+    setup: Callable[[], AbstractContextManager[Callable[[], None]]]
+    """Entered outside the timing; yields what to call after the timed calls (a flush)."""
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    drain: list[float] = field(default_factory=list)
+
+
+@contextmanager
+def _nothing() -> Iterator[Callable[[], None]]:
+    yield lambda: None
+
+
+@contextmanager
+def _noop_handlers() -> Iterator[Callable[[], None]]:
+    dispatcher = get_dispatcher()
+    span_handler, event_handler = NoopSpanHandler(), NoopEventHandler()
+    dispatcher.add_span_handler(span_handler)
+    dispatcher.add_event_handler(event_handler)
+    try:
+        yield lambda: None
+    finally:
+        dispatcher.span_handlers.remove(span_handler)
+        dispatcher.event_handlers.remove(event_handler)
+
+
+@contextmanager
+def _spyglass(folder: Path, capture: bool = True) -> Iterator[Callable[[], None]]:
+    db = folder / ("bench.db" if capture else "bench-no-content.db")
+    spyglass.autolog(db=db, integrations=["llama_index"], capture_content=capture)
+    try:
+        yield lambda: None if spyglass.flush(60) else print("flush timed out", file=sys.stderr)
+    finally:
+        spyglass.autolog(disable=True)
+
+
+@contextmanager
+def _no_exporter() -> Iterator[Callable[[], None]]:
+    from spyglass.integrations.llama_index import install
+    from spyglass.tracer._integration import IntegrationContext
+    from spyglass.tracer._pipeline import Pipeline, Settings
+
+    pipeline = Pipeline(Settings(db=None))
+    uninstall = install(IntegrationContext(tracer=pipeline.tracer, capture_content=True))
+    try:
+        yield lambda: None
+    finally:
+        uninstall()
+        pipeline.shutdown()
+
+
+def _openinference_factory() -> Callable[[], AbstractContextManager[Callable[[], None]]] | None:
+    try:
+        from openinference.instrumentation.llama_index import LlamaIndexInstrumentor
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+        from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    except ImportError:
+        return None
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    instrumentor = LlamaIndexInstrumentor()
+
+    @contextmanager
+    def instrumented() -> Iterator[Callable[[], None]]:
+        instrumentor.instrument(tracer_provider=provider)
+        try:
+            yield exporter.clear
+        finally:
+            instrumentor.uninstrument()
+
+    return instrumented
+
+
+def run_round(engine: BaseQueryEngine, variant: Variant, calls: int) -> None:
+    with variant.setup() as finish:
+        gc.collect()
+        wall, cpu = time.perf_counter(), time.process_time()
+        for i in range(calls):
+            engine.query(QUESTIONS[i % len(QUESTIONS)])
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        drain = time.perf_counter()
+        finish()
+        drain = time.perf_counter() - drain
+    variant.wall.append(wall / calls)
+    variant.cpu.append(cpu / calls)
+    variant.drain.append(drain / calls)
+
+
+def _row(name: str, wall: float, cpu: float, base: Variant) -> str:
+    base_wall, base_cpu = statistics.median(base.wall), statistics.median(base.cpu)
+    return (
+        f"| {name:<33} | {wall * 1e3:8.3f} | {wall / base_wall:6.2f} "
+        f"| {cpu * 1e3:8.3f} | {cpu / base_cpu:6.2f} |"
+    )
+
+
+def report(variants: list[Variant], rounds: int, calls: int) -> bool:
+    base = variants[0]
+    print(f"\nLlamaIndex query engine (top_k=4), {rounds} interleaved rounds x {calls} queries;")
+    print("medians per query; ratios against untraced.\n")
+    print(f"| {'variant':<33} | wall ms  | ratio  | CPU ms   | ratio  |")
+    print(f"|{'-' * 35}|----------|--------|----------|--------|")
+    ratio = 0.0
+    for variant in variants:
+        wall, cpu = statistics.median(variant.wall), statistics.median(variant.cpu)
+        print(_row(variant.name, wall, cpu, base))
+        if variant.name == "spyglass":
+            ratio = wall / statistics.median(base.wall)
+            totals = [w + d for w, d in zip(variant.wall, variant.drain, strict=True)]
+            print(_row("spyglass + export (flush)", statistics.median(totals), cpu, base))
+    verdict = ratio <= BUDGET
+    print(f"\nbudget: spyglass / untraced <= {BUDGET}: {ratio:.2f} -> "
+          f"{'PASS' if verdict else 'FAIL'}")  # fmt: skip
+    return verdict
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds")
+    parser.add_argument("--calls", type=int, default=60, help="queries per variant per round")
+    args = parser.parse_args(argv)
+    engine = build_engine()
+    with tempfile.TemporaryDirectory(prefix="spyglass-bench-") as tmp:
+        variants = [
+            Variant("untraced", _nothing),
+            Variant("no-op handlers (floor)", _noop_handlers),
+            Variant("spyglass", lambda: _spyglass(Path(tmp))),
+            Variant("spyglass, content off", lambda: _spyglass(Path(tmp), capture=False)),
+            Variant("spyglass, no exporter", _no_exporter),
+        ]
+        openinference = _openinference_factory()
+        if openinference is not None:
+            variants.append(Variant("openinference (in-memory export)", openinference))
+        else:
+            print("openinference-instrumentation-llama-index is not installed: skipped")
+        for variant in variants:  # warm-up: imports, caches, the tokenizer, first-call costs
+            run_round(engine, variant, max(5, args.calls // 4))
+            variant.wall.clear(), variant.cpu.clear(), variant.drain.clear()
+        for _ in range(args.rounds):
+            for variant in variants:
+                run_round(engine, variant, args.calls)
+        ok = report(variants, args.rounds, args.calls)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

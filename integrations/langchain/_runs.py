@@ -1,0 +1,99 @@
+"""The open LangChain runs: ``run_id`` → span, shared by every spyglass handler of the process.
+
+LangChain names each run's parent by ``parent_run_id``; this table turns that into the OTel
+parent without ever attaching a context (attach/detach inside callbacks breaks under batch and
+async, see the research notes). Callbacks for one run can arrive on different threads (batch
+workers, asyncio executor threads), so the table is locked.
+
+The table is shared so that two handlers seeing the same run (autolog's, plus one the user
+passed in ``callbacks=[...]``) make one span: the first to claim a run owns it, the other
+ignores it from start to end. Entries leave the table when their run ends, so nothing
+accumulates and tests need no reset.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from opentelemetry import trace as otel_trace
+from opentelemetry.context import Context
+from opentelemetry.trace import Span
+
+
+@dataclass(eq=False, slots=True)
+class Run:
+    """One open run: its span and what later callbacks of the run need to know."""
+
+    span: Span
+    owner: object
+    kind: str
+    capture: bool
+    agent_scope: bool = False
+    """Inside a ``create_agent`` agent (its children are not agents themselves)."""
+    deferred_input: bool = False
+    """A streamed run: the real input arrives with the end callback."""
+    started_ns: int = 0
+    """``time.monotonic_ns()`` at start, for a stream's time to first chunk."""
+    streamed: bool = False
+    tool_call_id: bool = False
+    prompt: dict[str, str] | None = None
+    """A registered prompt a child rendered: the next model call of this run used it."""
+    _context: Context | None = field(default=None, repr=False)
+
+    def context(self) -> Context:
+        """An OTel context whose current span is this run's (children's parent), built once."""
+        if self._context is None:
+            self._context = otel_trace.set_span_in_context(self.span)
+        return self._context
+
+
+class RunTable:
+    """Locked ``run_id → Run`` map.
+
+    Keyed by ``UUID.int``: hashing a UUID runs Python code, hashing its int does not, and every
+    callback looks a run up a few times.
+    """
+
+    def __init__(self) -> None:
+        self._runs: dict[int, Run] = {}
+        self.lock = threading.Lock()
+
+    def __contains__(self, run_id: UUID) -> bool:
+        return run_id.int in self._runs
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+    def get(self, run_id: UUID | None) -> Run | None:
+        if run_id is None:
+            return None
+        with self.lock:
+            return self._runs.get(run_id.int)
+
+    def add(self, run_id: UUID, run: Run) -> None:
+        """Record a run; call with ``lock`` held, after checking the id is free."""
+        self._runs[run_id.int] = run
+
+    def release(self, run_id: UUID, owner: object) -> Run | None:
+        """Remove and return the run if ``owner`` owns it."""
+        key = run_id.int
+        with self.lock:
+            run = self._runs.get(key)
+            if run is None or run.owner is not owner:
+                return None
+            del self._runs[key]
+            return run
+
+    def release_all(self, owner: object) -> list[Run]:
+        """Remove and return every run ``owner`` owns (on uninstall)."""
+        with self.lock:
+            mine = [(run_id, run) for run_id, run in self._runs.items() if run.owner is owner]
+            for run_id, _ in mine:
+                del self._runs[run_id]
+        return [run for _, run in mine]
+
+
+#: The process's table: one, so that every handler instance sees every other's runs.
+SHARED_RUNS = RunTable()

@@ -1,0 +1,301 @@
+"""Pure extractors: LlamaIndex arguments, results and event fields → span attributes.
+
+Each extractor reads one concern (the model and its parameters, token usage, a registered
+prompt, a tool call, the text going in or out) and yields ``(key, value)`` pairs. The tracker
+runs each through ``collect``, which catches whatever an odd object raises, so a surprising
+field costs one attribute, never the span. Nothing here touches OpenTelemetry or LlamaIndex
+imports: plain functions of plain inputs, tested one by one.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import re
+from collections.abc import Callable, Iterator, Mapping
+from typing import Final
+
+from spyglass.integrations.llama_index import _messages as M
+from spyglass.integrations.llama_index._messages import attr
+from spyglass.tracer import attributes as A
+from spyglass.tracer._serialize import to_json, to_jsonable
+
+logger = logging.getLogger("spyglass")
+
+Pairs = Iterator[tuple[str, object]]
+
+#: Message and document lists may be long; to_json caps each string inside, so the whole
+#: value may take more room than one plain input.
+CONTENT_MAX_CHARS: Final = 1_000_000
+#: Streamed text kept for a span's output.
+MAX_STREAM_CHARS: Final = 65_536
+
+#: Template metadata keys a spyglass ``PromptVersion.to_llama_index()`` template carries.
+PROMPT_NAME_KEY: Final = "spyglass.prompt.name"
+PROMPT_VERSION_KEY: Final = "spyglass.prompt.version"
+
+#: Arguments that hold the text a span works on, in preference order.
+_INPUT_ARGUMENTS: Final = (
+    "str_or_query_bundle", "query_bundle", "query", "query_str", "message", "user_msg",
+    "input", "prompt", "text", "start_event",
+)  # fmt: skip
+#: model_dict keys → GenAI request attributes (first present wins).
+_PARAMETERS: Final = (
+    (A.GEN_AI_REQUEST_TEMPERATURE, ("temperature",)),
+    (A.GEN_AI_REQUEST_TOP_P, ("top_p",)),
+    (A.GEN_AI_REQUEST_MAX_TOKENS,
+     ("max_tokens", "max_new_tokens", "num_output", "max_output_tokens")),
+    (A.GEN_AI_REQUEST_SEED, ("seed", "random_seed")),
+    (A.GEN_AI_REQUEST_FREQUENCY_PENALTY, ("frequency_penalty",)),
+    (A.GEN_AI_REQUEST_PRESENCE_PENALTY, ("presence_penalty",)),
+)  # fmt: skip
+_MODEL_KEYS: Final = ("model", "model_name", "model_id", "deployment_name", "engine")
+#: LlamaIndex's placeholder when an LLM does not know its model.
+_UNKNOWN_MODEL: Final = "unknown"
+#: model_dict keys never recorded as parameters: credentials and framework plumbing.
+_SECRET: Final = re.compile(r"key|secret|password|passwd|token$|auth|credential", re.IGNORECASE)
+_NOT_PARAMETERS: Final = frozenset({"class_name", "system_prompt", "callback_manager"})
+
+
+def collect(out: dict[str, object], extractor: Callable[..., Pairs], *args: object) -> None:
+    """Add what ``extractor(*args)`` yields to ``out``; a failure loses only its own pairs."""
+    try:
+        for key, value in extractor(*args):
+            if value is not None:
+                out[key] = value
+    except Exception:
+        logger.debug("spyglass: %s failed", getattr(extractor, "__name__", "?"), exc_info=True)
+
+
+_ENCODER = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=to_jsonable
+)
+
+
+def content_json(data: object, max_chars: int = CONTENT_MAX_CHARS) -> str:
+    """JSON of content built here (messages, documents): plain dicts and lists whose strings
+    are already capped, so the stdlib encoder can take it directly, ~5x faster than
+    ``to_json``'s walker. Anything unusual inside (NaN, an odd key, a lone surrogate, too
+    long) goes to ``to_json``, which handles it all."""
+    try:
+        text = _ENCODER.encode(data)
+        if len(text) <= max_chars and (text.isascii() or _utf8(text)):
+            return text
+    except (TypeError, ValueError):
+        pass
+    return to_json(data, max_chars=max_chars)
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _number(value: object) -> int | float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    return None
+
+
+def get_field(obj: object, key: str) -> object:
+    return obj.get(key) if isinstance(obj, Mapping) else attr(obj, key)
+
+
+# --- text in, text out ------------------------------------------------------------------------
+
+
+def query_text(value: object, depth: int = 0) -> str | None:
+    """The text of a query: a string, a ``QueryBundle``, a ``ChatMessage``, or an agent's
+    start event (its ``user_msg``)."""
+    if isinstance(value, str):
+        return value
+    if value is None or depth > 1:
+        return None
+    for name in ("query_str", "content", "user_msg"):
+        inner = attr(value, name)
+        if inner is not None:
+            return query_text(inner, depth + 1)
+    return None
+
+
+def input_text(arguments: Mapping[str, object]) -> str | None:
+    """The text a span was asked about, from its bound arguments."""
+    for name in _INPUT_ARGUMENTS:
+        if name in arguments:
+            text = query_text(arguments[name])
+            if text is not None:
+                return text
+    keywords = arguments.get("kwargs")  # ``run(**kwargs)``: workflows and agents
+    if isinstance(keywords, Mapping) and keywords is not arguments:
+        return input_text(keywords)
+    return None
+
+
+def output_text(result: object, depth: int = 0) -> str | None:
+    """The text a span produced: a string, or the answer inside a LlamaIndex response
+    (``Response.response``, ``AgentChatResponse.response``, a ``ChatMessage``, a
+    ``ChatResponse``, a ``CompletionResponse``, a ``ToolOutput``, a workflow ``StopEvent``)."""
+    if isinstance(result, str):
+        return result
+    if result is None or depth > 3:
+        return None
+    for name in ("response", "message", "result"):
+        inner = attr(result, name)
+        if inner is not None and inner is not result:
+            return output_text(inner, depth + 1)
+    for name in ("content", "text"):
+        value = attr(result, name)
+        if isinstance(value, str):
+            return value
+    return None
+
+
+def io_attributes(text_in: str | None, text_out: str | None) -> Pairs:
+    if text_in is not None:
+        yield A.SPYGLASS_INPUT, to_json(text_in)
+    if text_out is not None:
+        yield A.SPYGLASS_OUTPUT, to_json(text_out)
+
+
+# --- the model --------------------------------------------------------------------------------
+
+
+def model_name(model_dict: Mapping[str, object]) -> str | None:
+    for key in _MODEL_KEYS:
+        value = model_dict.get(key)
+        if isinstance(value, str) and value and value != _UNKNOWN_MODEL:
+            return value
+    return None
+
+
+def model_attributes(model_dict: object) -> Pairs:
+    """Request model and parameters from an event's ``model_dict`` (the LLM's ``to_dict()``)."""
+    if not isinstance(model_dict, Mapping):
+        return
+    yield A.GEN_AI_REQUEST_MODEL, model_name(model_dict)
+    for attribute, keys in _PARAMETERS:
+        for key in keys:
+            value = _number(model_dict.get(key))
+            if value is not None and value >= 0:  # MockLLM says num_output=-1 for "unbounded"
+                yield attribute, value
+                break
+    params = {
+        key: value
+        for key, value in model_dict.items()
+        if isinstance(value, (str, int, float, bool)) and isinstance(key, str) and _parameter(key)
+    }
+    if params:
+        yield A.GEN_AI_REQUEST_PARAMETERS, content_json(params)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parameter(key: str) -> bool:
+    """Whether a model_dict key is a parameter worth recording (not a credential)."""
+    return key not in _NOT_PARAMETERS and not _SECRET.search(key)
+
+
+# --- prompts, tools, embeddings ---------------------------------------------------------------
+
+
+def _version_text(value: object) -> str | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) and value >= 1:
+        return str(value)
+    if isinstance(value, str) and value.strip().isdigit() and int(value) >= 1:
+        return str(int(value))
+    return None
+
+
+def prompt_ref(template: object) -> tuple[str, str] | None:
+    """``(name, version)`` of a registered prompt, from a LlamaIndex template's ``metadata``
+    (``PromptVersion.to_llama_index()`` puts them there); None for any other object."""
+    metadata = attr(template, "metadata")
+    if not isinstance(metadata, Mapping):
+        return None
+    name = metadata.get(PROMPT_NAME_KEY)
+    version = _version_text(metadata.get(PROMPT_VERSION_KEY))
+    if isinstance(name, str) and name and version is not None:
+        return name, version
+    return None
+
+
+def prompt_attributes(ref: tuple[str, str]) -> Pairs:
+    yield A.GEN_AI_PROMPT_NAME, ref[0]
+    yield A.GEN_AI_PROMPT_VERSION, ref[1]
+
+
+def tool_name(instance: object) -> str | None:
+    metadata = attr(instance, "metadata")
+    name = attr(metadata, "name")
+    return name if isinstance(name, str) else None
+
+
+def tool_arguments(arguments: Mapping[str, object]) -> dict[str, object]:
+    """A tool call's arguments: its keyword arguments, positional ones under ``args``."""
+    out: dict[str, object] = {}
+    positional = arguments.get("args")
+    if isinstance(positional, tuple) and positional:
+        out["args"] = list(positional)
+    keywords = arguments.get("kwargs")
+    if isinstance(keywords, Mapping):
+        out.update({str(key): value for key, value in keywords.items()})
+    for key, value in arguments.items():
+        if key not in ("self", "args", "kwargs"):
+            out[key] = value
+    return out
+
+
+def tool_start_attributes(
+    instance: object, arguments: Mapping[str, object], capture: bool
+) -> Pairs:
+    yield A.GEN_AI_OPERATION_NAME, "execute_tool"
+    yield A.GEN_AI_TOOL_NAME, tool_name(instance)
+    if capture:
+        yield A.GEN_AI_TOOL_CALL_ARGUMENTS, to_json(tool_arguments(arguments))
+
+
+def tool_end_attributes(result: object, capture: bool) -> Pairs:
+    if capture and result is not None:
+        text = output_text(result)
+        yield A.GEN_AI_TOOL_CALL_RESULT, to_json(text if text is not None else result)
+
+
+def tool_error(result: object) -> BaseException | None:
+    """The exception a tool caught and reported in its ``ToolOutput`` (``is_error``)."""
+    if getattr(result, "is_error", False) is not True:
+        return None
+    exception = attr(result, "exception")
+    if isinstance(exception, BaseException):
+        return exception
+    return RuntimeError(output_text(result) or "tool reported an error")
+
+
+def documents_attributes(nodes: list[object], capture: bool) -> Pairs:
+    """Every node with its id and score (content and metadata when captured), in rank order."""
+    yield A.GEN_AI_RETRIEVAL_DOCUMENTS, content_json(M.nodes_list(nodes, capture))
+
+
+def reranker_start_attributes(
+    query: object, nodes: object, top_n: object, model: object, capture: bool
+) -> Pairs:
+    """What a reranker was given: the query, the nodes with their first-stage scores."""
+    text = query_text(query)
+    if capture and text is not None:
+        yield A.GEN_AI_RETRIEVAL_QUERY_TEXT, text
+    if isinstance(nodes, list):
+        docs = M.nodes_list(nodes, capture)
+        yield A.SPYGLASS_RERANKER_INPUT_DOCUMENTS, content_json(docs)
+    if isinstance(top_n, int) and not isinstance(top_n, bool):
+        yield A.GEN_AI_REQUEST_TOP_K, top_n
+    if isinstance(model, str) and model and model != _UNKNOWN_MODEL:
+        yield A.GEN_AI_REQUEST_MODEL, model
+
+
+def embedding_model(model_dict: object) -> Pairs:
+    if isinstance(model_dict, Mapping):
+        yield A.GEN_AI_REQUEST_MODEL, model_name(model_dict)

@@ -1,0 +1,279 @@
+"""Registry files: the whole registry as one JSON or YAML document, so prompts can live in git.
+
+    spyglass_prompts: 1
+    prompts:
+    - name: qa
+      aliases: {production: 2}
+      versions:
+      - version: 1
+        hash: 5c0f...            # informational: recomputed on import
+        created_at: '2026-11-26T17:07:31.123456Z'
+        message: first cut       # message, model, parameters, tags: left out when empty
+        template: |-
+          Answer from {context}
+          Q: {question}
+      - version: 2
+        template:                # a chat prompt: a list of {role, content}
+        - {role: system, content: 'Use {context}'}
+        - {role: user, content: '{question}'}
+
+One file rather than a folder: one atomic write, one thing to review in a pull request. The
+format follows the file's extension (``.json``, ``.yaml``, ``.yml``); YAML needs PyYAML and is
+written with block scalars so multi-line templates diff line by line. Output is deterministic
+(no export time, prompts by name, versions by number), so re-exporting an unchanged registry
+changes nothing in git. Every problem in a file is an error naming the file and the place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from spyglass.errors import PromptError
+from spyglass.prompts._refs import check_alias, check_name, check_version
+from spyglass.prompts._template import (
+    Template,
+    check_parameters,
+    check_tags,
+    content_hash,
+    normalize,
+    to_jsonable,
+    variables_of,
+)
+from spyglass.prompts._version import PromptVersion, iso_utc, to_ns
+
+FORMAT_KEY = "spyglass_prompts"
+FORMAT_VERSION = 1
+FORMATS = ("json", "yaml")
+
+
+@dataclass(frozen=True)
+class FileVersion:
+    """One version as read from a registry file, checked and hashed."""
+
+    number: int
+    template: Template
+    variables: tuple[str, ...]
+    hash: str
+    message: str | None
+    model: str | None
+    parameters: dict[str, object] | None
+    tags: tuple[str, ...]
+    created_ns: int | None
+
+
+@dataclass(frozen=True)
+class FilePrompt:
+    name: str
+    versions: tuple[FileVersion, ...]
+    aliases: dict[str, int]
+
+
+def format_for(path: str | os.PathLike[str], explicit: str | None = None) -> str:
+    """``json`` or ``yaml``: as given, else from the file's extension."""
+    if explicit is not None:
+        return explicit
+    suffix = Path(path).suffix.lower()
+    if suffix == ".json":
+        return "json"
+    if suffix in (".yaml", ".yml"):
+        return "yaml"
+    raise PromptError(f"{path}: use a .json, .yaml or .yml file (or give the format)")
+
+
+def _yaml() -> Any:
+    try:
+        import yaml
+    except ImportError:
+        raise PromptError("YAML needs PyYAML (pip install pyyaml), or use a .json file") from None
+    return yaml
+
+
+def parse_text(text: str, fmt: str, source: str) -> object:
+    """JSON or YAML text to Python data; syntax errors name the source."""
+    if fmt == "json":
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            raise PromptError(f"{source}: not valid JSON: {exc}") from None
+    yaml = _yaml()
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        detail = " ".join(str(exc).split())
+        raise PromptError(f"{source}: not valid YAML: {detail}") from None
+
+
+def dump_text(document: object, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    yaml = _yaml()
+
+    # A subclass: adding a representer must not change PyYAML's global state.
+    dumper: Any = type("Dumper", (yaml.SafeDumper,), {})
+
+    def text(dumper: Any, value: str) -> Any:
+        style = "|" if "\n" in value else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    dumper.add_representer(str, text)
+    return str(yaml.dump(document, Dumper=dumper, sort_keys=False, allow_unicode=True, width=100))
+
+
+def write_atomically(path: Path, content: str) -> None:
+    """Write next to the target and rename: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# -- export ---------------------------------------------------------------------------------------
+
+
+def version_entry(version: PromptVersion) -> dict[str, object]:
+    entry: dict[str, object] = {
+        "version": version.version,
+        "hash": version.hash,
+        "created_at": iso_utc(version.created_at),
+    }
+    if version.message:
+        entry["message"] = version.message
+    if version.model:
+        entry["model"] = version.model
+    if version.parameters:
+        entry["parameters"] = dict(version.parameters)
+    if version.tags:
+        entry["tags"] = list(version.tags)
+    entry["template"] = to_jsonable(version.template)
+    return entry
+
+
+def document(prompts: list[tuple[list[PromptVersion], dict[str, int]]]) -> dict[str, object]:
+    """The file's content for ``(versions, aliases)`` of each prompt."""
+    return {
+        FORMAT_KEY: FORMAT_VERSION,
+        "prompts": [
+            {
+                "name": versions[0].name,
+                "aliases": dict(sorted(aliases.items())),
+                "versions": [version_entry(v) for v in versions],
+            }
+            for versions, aliases in prompts
+        ],
+    }
+
+
+# -- import ---------------------------------------------------------------------------------------
+
+
+def _field(item: Mapping[str, Any], key: str, kind: type, where: str, required: bool) -> Any:
+    value = item.get(key)
+    if value is None:
+        if required:
+            raise PromptError(f"{where}: {key!r} is missing")
+        return None
+    if not isinstance(value, kind):
+        raise PromptError(f"{where}: {key!r} must be {kind.__name__}, got {type(value).__name__}")
+    return value
+
+
+def _created_ns(value: object, where: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise PromptError(f"{where}: created_at {value!r} is not an ISO 8601 time") from None
+    if not isinstance(value, datetime):
+        raise PromptError(f"{where}: created_at must be an ISO 8601 time")
+    return to_ns(value)
+
+
+def _file_version(item: object, where: str) -> FileVersion:
+    if not isinstance(item, Mapping):
+        raise PromptError(f"{where}: each version must be a mapping")
+    try:
+        number = check_version(item.get("version"))
+        template = normalize(item.get("template"))
+        model = _field(item, "model", str, where, required=False)
+        parameters = check_parameters(item.get("parameters"))
+        tags = check_tags(item.get("tags") or ())
+    except PromptError as exc:
+        raise PromptError(f"{where}: {exc}") from None
+    return FileVersion(
+        number=number,
+        template=template,
+        variables=variables_of(template),
+        hash=content_hash(template, model, parameters),
+        message=_field(item, "message", str, where, required=False),
+        model=model,
+        parameters=parameters,
+        tags=tags,
+        created_ns=_created_ns(item.get("created_at"), where),
+    )
+
+
+def _file_prompt(item: object, where: str) -> FilePrompt:
+    if not isinstance(item, Mapping):
+        raise PromptError(f"{where}: each prompt must be a mapping")
+    try:
+        name = check_name(item.get("name"))
+    except PromptError as exc:
+        raise PromptError(f"{where}: {exc}") from None
+    where = f"{where} ({name})"
+    raw_versions = _field(item, "versions", list, where, required=True)
+    versions = [_file_version(v, f"{where}.versions[{i}]") for i, v in enumerate(raw_versions)]
+    numbers = [v.number for v in versions]
+    if not versions or len(set(numbers)) != len(numbers):
+        raise PromptError(f"{where}: needs versions with distinct numbers, got {numbers}")
+    aliases = _field(item, "aliases", dict, where, required=False) or {}
+    for alias, number in aliases.items():
+        try:
+            check_alias(alias)
+            check_version(number)
+        except PromptError as exc:
+            raise PromptError(f"{where}: {exc}") from None
+        if number not in numbers:
+            raise PromptError(f"{where}: alias {alias!r} points at version {number!r}, not here")
+    return FilePrompt(name, tuple(sorted(versions, key=lambda v: v.number)), dict(aliases))
+
+
+def read_document(path: Path, fmt: str | None = None) -> list[FilePrompt]:
+    """Every prompt of a registry file, checked; raises naming the file and the place."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PromptError(f"cannot read {path}: {exc}") from None
+    data = parse_text(text, format_for(path, fmt), str(path))
+    if not isinstance(data, Mapping) or data.get(FORMAT_KEY) != FORMAT_VERSION:
+        raise PromptError(
+            f"{path} is not a spyglass prompts file (expected '{FORMAT_KEY}: {FORMAT_VERSION}')"
+        )
+    items = _field(data, "prompts", list, str(path), required=True)
+    prompts = [_file_prompt(item, f"{path}: prompts[{i}]") for i, item in enumerate(items)]
+    names = [p.name for p in prompts]
+    if len(set(names)) != len(names):
+        raise PromptError(f"{path}: a prompt appears twice")
+    return prompts
+
+
+def read_messages(text: str, source: str) -> object:
+    """A chat template from a file: a JSON or YAML list of ``{role, content}``."""
+    fmt = "yaml" if source.lower().endswith((".yaml", ".yml")) else "json"
+    data = parse_text(text, fmt, source)
+    if not isinstance(data, list):
+        raise PromptError(f"{source}: a chat prompt is a list of {{role, content}} messages")
+    return data

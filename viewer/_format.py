@@ -1,0 +1,63 @@
+"""Short human forms of durations, costs, tokens and times, and the styles every view shares.
+
+The static views and the textual app format the same numbers the same way, so a cost or a
+duration reads identically in ``spyglass show`` and in ``spyglass ui``.
+"""
+
+from __future__ import annotations
+
+from spyglass.tracer._records import iso
+
+STATUS_STYLE = {"ERROR": "bold red", "OK": "green", "UNSET": "dim"}
+KIND_STYLE = {
+    "LLM": "magenta",
+    "RETRIEVER": "cyan",
+    "TOOL": "yellow",
+    "EMBEDDING": "blue",
+    "AGENT": "bold magenta",
+    "RERANKER": "cyan",
+    "CHAIN": "white",
+}
+ROLE_STYLE = {"system": "yellow", "user": "cyan", "assistant": "green", "tool": "magenta"}
+
+
+def duration(ms: float) -> str:
+    """Milliseconds in a short human form: ``812ms``, ``3.40s``, ``2m05s``."""
+    if ms < 1:
+        return f"{ms:.2f}ms"
+    if ms < 1000:
+        return f"{ms:.0f}ms"
+    if ms < 60_000:
+        return f"{ms / 1000:.2f}s"
+    minutes, seconds = divmod(int(ms / 1000), 60)
+    return f"{minutes}m{seconds:02d}s"
+
+
+def cost(usd: float | None, partial: bool = False) -> str:
+    """USD with the precision that matters: ``$0.0031``, ``$1.25``; ``-`` when unknown.
+
+    ``partial`` marks a lower bound (some calls had no known price) with a ``+``.
+    """
+    if usd is None:
+        return "-"
+    if usd == 0:
+        text = "$0"
+    elif usd < 0.0001:
+        text = "<$0.0001"
+    elif usd < 1:
+        text = f"${usd:.4f}"
+    else:
+        text = f"${usd:,.2f}"
+    return text + "+" if partial else text
+
+
+def tokens(input_tokens: int | None, output_tokens: int | None) -> str:
+    """``in→out``, or ``-`` when the span reported none."""
+    if not input_tokens and not output_tokens:
+        return "-"
+    return f"{input_tokens or 0}→{output_tokens or 0}"
+
+
+def started(ns: int) -> str:
+    """``MM-DD HH:MM:SS`` in UTC: enough to tell recent traces apart in a list."""
+    return (iso(ns) or "")[5:19].replace("T", " ")

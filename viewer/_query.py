@@ -1,0 +1,72 @@
+"""The trace list's filter box: free words plus ``model:``, ``status:``, ``prompt:``, ``session:``.
+
+``status:error model:gpt-4o refund policy`` keeps failed traces that called a ``gpt-4o*``
+model and whose text contains both words. Values may be quoted (``session:"a b"``). A word
+with an unknown ``key:`` stays a free word, so pasted text such as a URL still searches.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+from spyglass.errors import ConfigurationError
+from spyglass.tracer._store import TraceFilters
+
+KEYS = ("model", "status", "prompt", "session")
+STATUSES = ("ok", "error", "unset")
+
+
+@dataclass(frozen=True)
+class TraceQuery:
+    """A parsed filter; ``filters()`` is what ``Store.traces`` takes."""
+
+    words: tuple[str, ...] = ()
+    model: str | None = None
+    status: str | None = None
+    prompt: str | None = None
+    session: str | None = None
+
+    def filters(self) -> TraceFilters:
+        filters: TraceFilters = {}
+        if self.words:
+            filters["search"] = " ".join(self.words)
+        if self.model:
+            filters["model"] = self.model
+        if self.status:
+            filters["status"] = self.status
+        if self.prompt:
+            filters["prompt"] = self.prompt
+        if self.session:
+            filters["session_id"] = self.session
+        return filters
+
+    @property
+    def empty(self) -> bool:
+        return self == TraceQuery()
+
+
+def parse_query(raw: str) -> TraceQuery:
+    """Split the filter box's text; a bad ``status:`` is an error naming the choices."""
+    try:
+        tokens = shlex.split(raw)
+    except ValueError:  # an unbalanced quote while typing: take the words as they are
+        tokens = raw.split()
+    words: list[str] = []
+    found: dict[str, str] = {}
+    for token in tokens:
+        key, sep, value = token.partition(":")
+        if sep and key.lower() in KEYS and value:
+            found[key.lower()] = value
+        else:
+            words.append(token)
+    status = found.get("status")
+    if status is not None and status.lower() not in STATUSES:
+        raise ConfigurationError(f"status: takes {', '.join(STATUSES)}; got {status!r}")
+    return TraceQuery(
+        words=tuple(words),
+        model=found.get("model"),
+        status=status.lower() if status else None,
+        prompt=found.get("prompt"),
+        session=found.get("session"),
+    )
