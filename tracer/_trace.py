@@ -9,10 +9,9 @@ are logged and never reach the program.
 
 from __future__ import annotations
 
-import functools
 import inspect
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable, Generator, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import ExitStack
 from types import TracebackType
 from typing import TypeVar, cast, overload
@@ -25,14 +24,18 @@ from spyglass.errors import ConfigurationError
 from spyglass.tracer import _runtime
 from spyglass.tracer import attributes as A
 from spyglass.tracer._context import inherit
+from spyglass.tracer._decorate import (
+    finish,
+    wrap_async_generator,
+    wrap_coroutine,
+    wrap_function,
+    wrap_generator,
+)
 from spyglass.tracer._serialize import to_json
 
 logger = logging.getLogger("spyglass")
 
 F = TypeVar("F", bound=Callable[..., object])
-
-#: Items of a traced generator kept as its output; the rest are counted, not stored.
-MAX_GENERATOR_ITEMS = 100
 
 
 def error_type(exc: BaseException) -> str:
@@ -147,7 +150,7 @@ class _TraceSpec:
 
     # -- context manager ------------------------------------------------------------------------
 
-    def _start(self) -> tuple[_Active | None, object]:
+    def start(self) -> tuple[_Active | None, object]:
         try:
             active = _Active(self)
             return active, active.activate()
@@ -156,7 +159,7 @@ class _TraceSpec:
             return None, None
 
     def __enter__(self) -> SpanHandle | None:
-        entry = self._start()
+        entry = self.start()
         self._entered.append(entry)
         return entry[0].handle if entry[0] is not None else None
 
@@ -167,7 +170,7 @@ class _TraceSpec:
         tb: TracebackType | None,
     ) -> None:
         active, token = self._entered.pop()
-        _finish(active, token, exc)
+        finish(active, token, exc)
 
     async def __aenter__(self) -> SpanHandle | None:
         return self.__enter__()
@@ -186,203 +189,12 @@ class _TraceSpec:
         if self.name == "trace":
             self.name = str(getattr(fn, "__qualname__", None) or getattr(fn, "__name__", "trace"))
         if inspect.isasyncgenfunction(fn):
-            return cast(F, _wrap_async_generator(self, fn))
+            return cast(F, wrap_async_generator(self, fn))
         if inspect.isgeneratorfunction(fn):
-            return cast(F, _wrap_generator(self, fn))
+            return cast(F, wrap_generator(self, fn))
         if inspect.iscoroutinefunction(fn):
-            return cast(F, _wrap_coroutine(self, fn))
-        return cast(F, _wrap_function(self, fn))
-
-
-def _finish(active: _Active | None, token: object, exc: BaseException | None) -> None:
-    if active is None:
-        return
-    try:
-        if token is not None:
-            otel_context.detach(token)  # type: ignore[arg-type]
-        active.finish(exc)
-    except Exception:
-        logger.warning("spyglass could not end a span", exc_info=True)
-
-
-def _inputs(
-    fn: Callable[..., object], args: tuple[object, ...], kwargs: dict[str, object]
-) -> object:
-    try:
-        bound = inspect.signature(fn).bind_partial(*args, **kwargs)
-    except (TypeError, ValueError):
-        return {"args": list(args), "kwargs": kwargs}
-    values = dict(bound.arguments)
-    for first in ("self", "cls"):
-        values.pop(first, None)
-    return values
-
-
-def _safely(action: Callable[[], None]) -> None:
-    try:
-        action()
-    except Exception:
-        logger.debug("spyglass could not record a value", exc_info=True)
-
-
-def _wrap_function(spec: _TraceSpec, fn: Callable[..., object]) -> Callable[..., object]:
-    @functools.wraps(fn)
-    def wrapper(*args: object, **kwargs: object) -> object:
-        active, token = spec._start()
-        if active is not None:
-            _safely(lambda: active.handle.set_input(_inputs(fn, args, kwargs)))
-        try:
-            result = fn(*args, **kwargs)
-        except BaseException as exc:
-            _finish(active, token, exc)
-            raise
-        if active is not None:
-            _safely(lambda: active.handle.set_output(result))
-        _finish(active, token, None)
-        return result
-
-    return wrapper
-
-
-def _wrap_coroutine(spec: _TraceSpec, fn: Callable[..., object]) -> Callable[..., object]:
-    @functools.wraps(fn)
-    async def wrapper(*args: object, **kwargs: object) -> object:
-        active, token = spec._start()
-        if active is not None:
-            _safely(lambda: active.handle.set_input(_inputs(fn, args, kwargs)))
-        try:
-            result = await fn(*args, **kwargs)  # type: ignore[misc]
-        except BaseException as exc:
-            _finish(active, token, exc)
-            raise
-        if active is not None:
-            _safely(lambda: active.handle.set_output(result))
-        _finish(active, token, None)
-        return result
-
-    return wrapper
-
-
-class _Collected:
-    """Items a traced generator yielded, kept up to a bound."""
-
-    def __init__(self) -> None:
-        self.items: list[object] = []
-        self.count = 0
-
-    def add(self, item: object) -> None:
-        self.count += 1
-        if len(self.items) < MAX_GENERATOR_ITEMS:
-            self.items.append(item)
-
-    def output(self) -> object:
-        if self.count > len(self.items):
-            return {"items": self.items, "total": self.count}
-        return self.items
-
-
-def _detach(token: object) -> None:
-    if token is not None:
-        try:
-            otel_context.detach(token)  # type: ignore[arg-type]
-        except Exception:
-            logger.debug("spyglass could not detach a context", exc_info=True)
-
-
-def _step(active: _Active | None, step: Callable[[], object]) -> object:
-    """Run one resumption of the wrapped generator with its span current."""
-    token = active.activate() if active is not None else None
-    try:
-        return step()
-    finally:
-        _detach(token)
-
-
-def _wrap_generator(
-    spec: _TraceSpec, fn: Callable[..., Generator[object, object, object]]
-) -> Callable[..., object]:
-    @functools.wraps(fn)
-    def wrapper(*args: object, **kwargs: object) -> Generator[object, object, object]:
-        active, token = spec._start()
-        if token is not None:
-            _detach(token)
-        if active is not None:
-            _safely(lambda: active.handle.set_input(_inputs(fn, args, kwargs)))
-        collected = _Collected()
-        error: BaseException | None = None
-        try:
-            gen = cast(
-                Generator[object, object, object], _step(active, lambda: fn(*args, **kwargs))
-            )
-            send: Callable[[], object] = functools.partial(next, gen)
-            while True:
-                try:
-                    item = _step(active, send)
-                except StopIteration as stop:
-                    return stop.value
-                collected.add(item)
-                try:
-                    sent = yield item
-                except GeneratorExit:
-                    _step(active, gen.close)
-                    raise
-                except BaseException as exc:  # thrown in by the caller: pass it on
-                    send = functools.partial(gen.throw, exc)
-                else:
-                    send = functools.partial(gen.send, sent)
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            if active is not None:
-                _safely(lambda: active.handle.set_output(collected.output()))
-            _finish(active, None, error)
-
-    return wrapper
-
-
-def _wrap_async_generator(
-    spec: _TraceSpec, fn: Callable[..., AsyncGenerator[object, object]]
-) -> Callable[..., object]:
-    @functools.wraps(fn)
-    async def wrapper(*args: object, **kwargs: object) -> AsyncGenerator[object, object]:
-        active, token = spec._start()
-        if token is not None:
-            _detach(token)
-        if active is not None:
-            _safely(lambda: active.handle.set_input(_inputs(fn, args, kwargs)))
-        collected = _Collected()
-        error: BaseException | None = None
-        try:
-            agen = fn(*args, **kwargs)
-            resume: Callable[[], Awaitable[object]] = agen.__anext__
-            while True:
-                step_token = active.activate() if active is not None else None
-                try:
-                    item = await resume()
-                except StopAsyncIteration:
-                    return
-                finally:
-                    _detach(step_token)
-                collected.add(item)
-                try:
-                    sent = yield item
-                except GeneratorExit:
-                    await agen.aclose()
-                    raise
-                except BaseException as exc:
-                    resume = functools.partial(agen.athrow, exc)
-                else:
-                    resume = functools.partial(agen.asend, sent)
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            if active is not None:
-                _safely(lambda: active.handle.set_output(collected.output()))
-            _finish(active, None, error)
-
-    return wrapper
+            return cast(F, wrap_coroutine(self, fn))
+        return cast(F, wrap_function(self, fn))
 
 
 @overload
