@@ -30,13 +30,13 @@ from langchain_core.callbacks import (
 )
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
-from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models import BaseChatModel, LangSmithParams
 from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.prompts import BasePromptTemplate, ChatPromptTemplate
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
 from langchain_core.vectorstores import InMemoryVectorStore
@@ -173,6 +173,12 @@ class DemoChatModel(BaseChatModel):
     def _llm_type(self) -> str:
         return "spyglass-demo"
 
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        # LangChain would derive the provider from the class name ("demochatmodel").
+        params = super()._get_ls_params(stop=stop, **kwargs)
+        params["ls_provider"] = "spyglass-demo"
+        return params
+
     @property
     def _identifying_params(self) -> dict[str, Any]:
         return {
@@ -258,9 +264,18 @@ def build_retriever(k: int = 4) -> ScoredRetriever:
     return ScoredRetriever(vectorstore=store, k=k)
 
 
-def build_chain(k: int = 4, model: BaseChatModel | None = None) -> Runnable[str, str]:
-    """retriever (k docs, scored) → prompt → chat model → string parser."""
-    prompt = ChatPromptTemplate.from_messages([("system", SYSTEM_PROMPT), ("human", "{question}")])
+def build_chain(
+    k: int = 4,
+    model: BaseChatModel | None = None,
+    prompt: BasePromptTemplate[Any] | None = None,
+) -> Runnable[str, str]:
+    """retriever (k docs, scored) → prompt → chat model → string parser. ``prompt`` takes
+    ``context`` and ``question`` (default: a system message with the context, then the
+    question); ``spyglass demo`` passes registered versions' ``to_langchain()`` templates."""
+    if prompt is None:
+        prompt = ChatPromptTemplate.from_messages(
+            [("system", SYSTEM_PROMPT), ("human", "{question}")]
+        )
     context = build_retriever(k) | RunnableLambda(format_docs, name="format_docs")
     chain = (
         {"context": context, "question": RunnablePassthrough()}

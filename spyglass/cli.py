@@ -252,7 +252,7 @@ def ui(db: str | None) -> None:
 @_db_option
 @_errors_to_exit
 def demo(db: str | None) -> None:
-    """Run an offline, traced demo app into the database, then show its trace."""
+    """Run an offline, traced RAG demo with two prompt versions, and show it."""
     from spyglass._demo import run_demo
 
     run_demo(db or os.environ.get("SPYGLASS_DB") or "spyglass.db", _console())

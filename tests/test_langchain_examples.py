@@ -1,9 +1,9 @@
-"""The LangChain examples and ``spyglass demo`` run offline and leave the traces they promise."""
+"""The LangChain examples run offline and leave the traces they promise (``spyglass demo``:
+``tests/test_demo.py``)."""
 
 from __future__ import annotations
 
 import importlib.util
-import io
 import os
 import subprocess
 import sys
@@ -12,10 +12,8 @@ from types import ModuleType
 
 import pytest
 from langchain_fakes import all_traces, span_named
-from rich.console import Console
 
 import spyglass
-from spyglass import _demo
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -66,28 +64,3 @@ def test_agent_example(db: Path) -> None:
     tools = sorted(s.name for s in trace.spans if s.kind == "TOOL")
     assert tools == ["get_time", "get_weather"]
     assert sum(1 for s in trace.spans if s.kind == "LLM") == 2
-
-
-def test_demo_runs_the_langchain_app(tmp_path: Path) -> None:
-    db = tmp_path / "demo.db"
-    out = io.StringIO()
-    _demo.run_demo(str(db), Console(file=out, width=120))
-    text = out.getvalue()
-    assert "rag-chain" in text and "ScoredRetriever" in text and "spyglass traces" in text
-    traces = all_traces(db)
-    assert len(traces) == 3
-    trace = traces[-1]
-    assert trace.summary.session_id == "demo-session"
-    kinds = {s.kind for s in trace.spans}
-    assert {"CHAIN", "RETRIEVER", "LLM", "TOOL"} <= kinds
-    assert span_named(trace, "lookup_weather").status == "ERROR"
-    assert span_named(trace, "DemoChatModel").attributes["spyglass.integration"] == "langchain"
-
-
-def test_demo_falls_back_without_langchain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_demo, "langchain_available", lambda: False)
-    db = tmp_path / "plain.db"
-    _demo.run_demo(str(db), Console(file=io.StringIO(), width=120))
-    traces = all_traces(db)
-    assert len(traces) == len(_demo.QUESTIONS)
-    assert "keyword-retriever" in {s.name for s in traces[0].spans}

@@ -100,7 +100,7 @@ def test_cli_stats_json_and_text(filled: Path) -> None:
             "version": "2",
             "runs": 1,
             "errors": 0,
-            "p50_ms": 930.0,
+            "p50_ms": 1200.0,  # the trace's duration: a run of a prompt is a trace
             "input_tokens": 1200,
             "output_tokens": 300,
         }

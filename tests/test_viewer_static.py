@@ -85,7 +85,7 @@ gpt-4o-mini        openai         2       0  1,210     305  $0.0003  510ms  888m
 llama3             ollama         1       0    400     100        -  770ms  770ms
 
 PROMPT  RUNS  ERRORS    P50  INPUT  OUTPUT
-qa@2       1       0  930ms  1,200     300"""
+qa@2       1       0  1.20s  1,200     300"""
 
 SEARCH = """\
 TRACE         STARTED UTC     SPAN                  MATCH

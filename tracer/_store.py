@@ -392,9 +392,13 @@ class Store:
             f"WHERE model IS NOT NULL{where}",
             params,
         )
+        # A run of a prompt version is a trace that used it (as `prompts diff` counts), not a
+        # span: with LangChain both the template span and the model span name the prompt.
         prompts = self._query(
-            "SELECT prompt_name, prompt_version, start_ns, end_ns, status, input_tokens, "
-            f"output_tokens FROM spans WHERE prompt_name IS NOT NULL{where}",
+            "SELECT p.prompt_name, p.prompt_version, t.start_ns, t.end_ns, t.status, "
+            "t.input_tokens, t.output_tokens FROM (SELECT DISTINCT trace_id, prompt_name, "
+            f"prompt_version FROM spans WHERE prompt_name IS NOT NULL{where}) AS p "
+            "JOIN traces t ON t.trace_id = p.trace_id",
             params,
         )
         return Stats(since_ns, project, model_stats(models, self.prices), prompt_stats(prompts))
