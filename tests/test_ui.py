@@ -174,6 +174,8 @@ async def test_hostile_text_in_the_app(db: Path) -> None:
     app = make_app(db, prices=PRICES, poll_interval=None)
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: table(app).row_count == 4, "the list loads")
+        # Rows are in the table before the next refresh paints them: wait for the paint.
+        await until(pilot, lambda: "evil" in screen_text(app), "the list is drawn")
         listed = screen_text(app)
         assert "evil \\x1b[31mred" in listed and "\x1b[31mred" not in listed
         await pilot.press("enter")  # the evil trace is the newest
@@ -184,6 +186,7 @@ async def test_hostile_text_in_the_app(db: Path) -> None:
         await until(pilot, lambda: "assistant" in _static(pane, "#messages-body"), "messages")
         shown = _static(pane, "#messages-body")
         assert "\\x1b[31mred\\x1b[0m [bold]x[/bold] bell\\x07 \\u202eevil" in shown
+        await until(pilot, lambda: "[bold]x[/bold]" in screen_text(app), "the messages are drawn")
         frame = screen_text(app)
         for raw in ("\x07", "\u202e", "\x1b[31mred"):
             assert raw not in frame
@@ -196,7 +199,7 @@ async def test_help_and_trace_errors(db: Path) -> None:
         await until(pilot, lambda: table(app).row_count == 4, "the list loads")
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        assert "status:error" in screen_text(app)
+        await until(pilot, lambda: "status:error" in screen_text(app), "the help is drawn")
         await pilot.press("escape")
         assert isinstance(app.screen, TraceListScreen)
         app.push_screen(TraceScreen(app.store, "0123456789"))  # a trace that is not there

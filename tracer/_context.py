@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from types import MappingProxyType
 
+from opentelemetry import context as otel_context
 from opentelemetry import trace as otel_trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
@@ -29,6 +30,37 @@ from spyglass.tracer import attributes as A
 _INHERITED: ContextVar[Mapping[str, AttributeValue]] = ContextVar(
     "spyglass_inherited_attributes", default=MappingProxyType({})
 )
+
+
+_FRAMEWORK_RUN: ContextVar[otel_trace.Span | None] = ContextVar(
+    "spyglass_framework_run", default=None
+)
+
+
+def enter_framework_run(span: otel_trace.Span) -> None:
+    """Name the span of a framework run whose code is about to execute in this context.
+
+    LangChain's callbacks must not attach the OTel context (it breaks under async), so a
+    ``spyglass.trace`` block inside a runnable would otherwise nest under the chain's caller.
+    The handler sets this (never resets it: a stale value is ignored once its span has ended).
+    """
+    _FRAMEWORK_RUN.set(span)
+
+
+def parent_context() -> Context:
+    """Where a span that user code starts now belongs: the current OTel context, unless a
+    framework run that started after the current span is still open in this context."""
+    ctx = otel_context.get_current()
+    run = _FRAMEWORK_RUN.get()
+    if run is None or not run.is_recording():
+        return ctx
+    current = otel_trace.get_current_span(ctx)
+    if current.is_recording():
+        current_start = getattr(current, "start_time", None)
+        run_start = getattr(run, "start_time", None)
+        if current_start is not None and run_start is not None and current_start > run_start:
+            return ctx  # a span opened inside the run (say, an outer spyglass.trace block)
+    return otel_trace.set_span_in_context(run, ctx)
 
 
 def inherited_attributes() -> Mapping[str, AttributeValue]:

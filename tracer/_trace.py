@@ -23,7 +23,7 @@ from opentelemetry.trace import Span, Status, StatusCode
 from spyglass.errors import ConfigurationError
 from spyglass.tracer import _runtime
 from spyglass.tracer import attributes as A
-from spyglass.tracer._context import inherit
+from spyglass.tracer._context import inherit, parent_context
 from spyglass.tracer._decorate import (
     finish,
     wrap_async_generator,
@@ -107,7 +107,9 @@ class _Active:
         )
         pipeline = _runtime.ensure()
         attributes: dict[str, str] = {A.SPYGLASS_KIND: spec.kind, A.SPYGLASS_INTEGRATION: "trace"}
-        self.span = pipeline.tracer.start_span(spec.name, attributes=attributes)
+        self.span = pipeline.tracer.start_span(
+            spec.name, context=parent_context(), attributes=attributes
+        )
         self.handle = SpanHandle(self.span, pipeline.settings.capture_content)
 
     def activate(self) -> object:

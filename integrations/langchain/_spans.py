@@ -23,6 +23,7 @@ from spyglass.integrations.langchain._extract import Attributes
 from spyglass.integrations.langchain._runs import SHARED_RUNS, Run, RunTable
 from spyglass.tracer import _runtime
 from spyglass.tracer import attributes as A
+from spyglass.tracer._context import enter_framework_run
 from spyglass.tracer._trace import record_error
 
 logger = logging.getLogger("spyglass")
@@ -106,6 +107,7 @@ class RunSpans:
             span = tracer.start_span(name, context=context, attributes=attributes)
             run = Run(span=span, owner=self, kind=kind, capture=capture)
             runs.add(run_id, run)
+        enter_framework_run(span)  # user spans inside this run's code nest under it
         return run
 
     def _finish(
