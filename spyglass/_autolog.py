@@ -220,6 +220,17 @@ def installed_integrations() -> tuple[str, ...]:
 
 
 def flush(timeout: float = 10.0) -> bool:
-    """Block until every finished span is in the database; False if ``timeout`` passed first."""
+    """Block until every finished span is in the database; False if ``timeout`` passed first.
+
+    Provider-SDK streams still open are ended first, with what they received so far (marked
+    ``abandoned``): a stream left half-read is otherwise only ended by garbage collection. A
+    stream another thread is still reading keeps working; its span just ends here.
+    """
+    streams = sys.modules.get("spyglass.integrations._sdk_streams")  # loaded only if in use
+    if streams is not None:
+        try:
+            streams.end_open_streams()
+        except Exception:
+            logger.warning("spyglass could not end open streams", exc_info=True)
     pipeline = _runtime.active()
     return pipeline.flush(timeout) if pipeline is not None else True

@@ -651,3 +651,16 @@ def test_a_stream_still_open_at_exit_is_stored(db: Path) -> None:
     subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
     span = only(db)
     assert span.name == "chat left-open" and span.attributes["spyglass.stream.end"] == "abandoned"
+
+
+def test_flush_ends_a_half_read_stream(
+    traced: Path, client: openai.OpenAI, server: FakeLLMServer
+) -> None:
+    server.default = Reply(text="abcdef", chunks=6)
+    stream = client.chat.completions.create(model="half", messages=MESSAGES, stream=True)
+    next(stream), next(stream), next(stream)  # role chunk, "a", "b"
+    assert spyglass.flush()
+    (span,) = stored(traced)
+    assert span.attributes["spyglass.stream.end"] == "abandoned"
+    assert "ab" in str(span.attributes["gen_ai.output.messages"])
+    assert "".join(c.choices[0].delta.content or "" for c in stream) == "cdef"  # still works
