@@ -20,8 +20,9 @@ import click
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from spyglass.tracer._filters import TraceFilters
     from spyglass.tracer._records import TraceSummary
-    from spyglass.tracer._store import Store, TraceFilters
+    from spyglass.tracer._store import Store
 
 F = TypeVar("F", bound=Callable[..., object])
 

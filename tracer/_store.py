@@ -22,11 +22,12 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypedDict
+from typing import Any
 
 from spyglass.errors import AmbiguousTraceId, ConfigurationError, TraceNotFound
 from spyglass.tracer._cost import PriceBook, Usage, total_cost
 from spyglass.tracer._db import open_for_read
+from spyglass.tracer._filters import TraceFilters, chunks, fts_query, trace_filters
 from spyglass.tracer._records import (
     Document,
     SearchHit,
@@ -61,96 +62,9 @@ _USAGE_COLUMNS = (
     f"{_attr('gen_ai.usage.reasoning.output_tokens')}, "
     f"{_attr('spyglass.usage.counted_elsewhere')}"
 )
-_STATUSES = {"ok": "OK", "error": "ERROR", "unset": "UNSET"}
 _HEX = re.compile(r"^[0-9a-f]+$")
-_CHUNK = 500
 #: Newest traces probed one by one for a model or prompt filter before listing all matches.
 _WINDOW = 5000
-
-
-class TraceFilters(TypedDict, total=False):
-    """The filters of ``Store.traces``, for callers that pass them along."""
-
-    project: str | None
-    since: str | datetime | timedelta | None
-    status: str | None
-    search: str | None
-    session_id: str | None
-    model: str | None
-    prompt: str | None
-
-
-def fts_query(text: str) -> str:
-    """Free text to an FTS5 query: every word must occur (quoted, so no FTS syntax applies)."""
-    words = text.split()
-    if not words:
-        raise ConfigurationError("search text is empty")
-    return " ".join('"' + word.replace('"', '""') + '"' for word in words)
-
-
-def _glob_prefix(text: str) -> str:
-    """A GLOB pattern for names starting with ``text`` (its wildcards taken literally)."""
-    return re.sub(r"([*?\[])", r"[\1]", text) + "*"
-
-
-def _chunks(items: Sequence[str]) -> list[Sequence[str]]:
-    return [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
-
-
-def _span_condition(column: str, test: str, probe: bool) -> str:
-    """Traces with a span whose ``column`` passes ``test``: all of them listed at once through
-    the column's index (``IN``), or each trace probed through ``(trace_id, span_id)``
-    (``EXISTS``; the unary ``+`` keeps SQLite from walking the column's index instead)."""
-    if probe:
-        return (
-            "EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = traces.trace_id "
-            f"AND +s.{column} {test})"
-        )
-    return f"trace_id IN (SELECT trace_id FROM spans s WHERE s.{column} {test})"
-
-
-def _trace_filters(
-    filters: TraceFilters, trace_ids: Sequence[str] | None, probe: bool = False
-) -> tuple[list[str], list[object]]:
-    """SQL conditions on ``traces`` and their parameters."""
-    project, since, status = filters.get("project"), filters.get("since"), filters.get("status")
-    search, session_id = filters.get("search"), filters.get("session_id")
-    model, prompt = filters.get("model"), filters.get("prompt")
-    where: list[str] = []
-    params: list[object] = []
-    if project is not None:
-        where.append("project = ?")
-        params.append(project)
-    if since is not None:
-        where.append("start_ns >= ?")
-        params.append(parse_since(since))
-    if status is not None:
-        key = str(status).lower()
-        if key not in _STATUSES:
-            raise ConfigurationError(f"status must be one of ok, error, unset; got {status!r}")
-        where.append("status = ?")
-        params.append(_STATUSES[key])
-    if session_id is not None:
-        where.append("session_id = ?")
-        params.append(session_id)
-    if search is not None:
-        where.append(
-            "trace_id IN (SELECT s.trace_id FROM search JOIN spans s ON s.id = search.rowid "
-            "WHERE search MATCH ?)"
-        )
-        params.append(fts_query(search))
-    if model is not None:
-        where.append(_span_condition("model", "GLOB ?", probe))
-        params.append(_glob_prefix(model))
-    if prompt is not None:
-        name, _, version = prompt.partition("@")
-        extra = " AND s.prompt_version = ?" if version else ""
-        where.append(_span_condition("prompt_name", f"= ?{extra}", probe))
-        params.extend([name, version] if version else [name])
-    if trace_ids is not None:
-        where.append(f"trace_id IN ({', '.join('?' * len(trace_ids))})")
-        params.extend(trace_ids)
-    return where, params
 
 
 class Store:
@@ -249,7 +163,7 @@ class Store:
         limit: int,
         window: int | None = None,
     ) -> list[tuple[Any, ...]]:
-        where, params = _trace_filters(filters, trace_ids, probe=window is not None)
+        where, params = trace_filters(filters, trace_ids, probe=window is not None)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         source = "traces"
         if window is not None:
@@ -265,7 +179,7 @@ class Store:
             return summaries
         costs: dict[str, list[float | None]] = {}
         partial: set[str] = set()
-        for chunk in _chunks([s.trace_id for s in summaries]):
+        for chunk in chunks([s.trace_id for s in summaries]):
             for row in self._query(
                 f"SELECT trace_id, provider, model, start_ns, {_USAGE_COLUMNS} FROM spans "
                 f"WHERE trace_id IN ({', '.join('?' * len(chunk))}) "
@@ -428,7 +342,7 @@ class Store:
     def completed(self, trace_ids: Sequence[str]) -> set[str]:
         """Which of these traces have their root span."""
         done: set[str] = set()
-        for chunk in _chunks(trace_ids):
+        for chunk in chunks(trace_ids):
             done.update(
                 row[0]
                 for row in self._query(

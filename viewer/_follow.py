@@ -14,8 +14,9 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
+from spyglass.tracer._filters import TraceFilters
 from spyglass.tracer._records import TraceSummary
-from spyglass.tracer._store import Store, TraceFilters
+from spyglass.tracer._store import Store
 
 #: Remembered shown ids, so a trace is never shown twice; older ones are forgotten.
 MAX_REMEMBERED = 10_000

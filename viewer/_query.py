@@ -11,7 +11,7 @@ import shlex
 from dataclasses import dataclass
 
 from spyglass.errors import ConfigurationError
-from spyglass.tracer._store import TraceFilters
+from spyglass.tracer._filters import TraceFilters
 
 KEYS = ("model", "status", "prompt", "session")
 STATUSES = ("ok", "error", "unset")
