@@ -67,6 +67,10 @@ def open_for_write(path: str | os.PathLike[str]) -> sqlite3.Connection:
         _configure(conn)
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             conn.execute("PRAGMA journal_mode = WAL")
+        # The writer inserts into random places of the (trace_id, span_id) index: a larger page
+        # cache and fewer, larger checkpoints measured ~5% more spans/s (benchmarks/).
+        conn.execute("PRAGMA cache_size = -65536")
+        conn.execute("PRAGMA wal_autocheckpoint = 4000")
         _check_ours(conn, file, allow_blank=True)
         migrate(conn, str(file))
     except sqlite3.DatabaseError as exc:
