@@ -342,7 +342,7 @@ def _reset_peak_rss() -> None:
 
 
 BURST_CASES = {
-    "spyglass": "spyglass pipeline (blocking queue of 20,000)",
+    "spyglass": "spyglass pipeline (blocking queue of 8,000)",
     "otel-sqlite": "OTel BatchSpanProcessor defaults -> same SQLite exporter",
     "otel-count": "OTel BatchSpanProcessor defaults -> counting exporter only",
     "otel-unbounded": "OTel BatchSpanProcessor, queue = burst -> SQLite (never drops)",

@@ -49,7 +49,7 @@ class BlockingBatchProcessor(SpanProcessor):
         self,
         exporter: SpanExporter,
         *,
-        max_queue_size: int = 20_000,
+        max_queue_size: int = 8_000,
         max_batch_size: int = 2_000,
         schedule_delay: float = 0.25,
     ) -> None:
