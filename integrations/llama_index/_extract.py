@@ -18,6 +18,7 @@ from typing import Final
 
 from spyglass.integrations.llama_index import _messages as M
 from spyglass.integrations.llama_index._messages import attr
+from spyglass.prompts import prompt_attributes as registry_prompt_attributes
 from spyglass.tracer import attributes as A
 from spyglass.tracer._serialize import to_json, to_jsonable
 
@@ -32,8 +33,6 @@ CONTENT_MAX_CHARS: Final = 1_000_000
 MAX_STREAM_CHARS: Final = 65_536
 
 #: Template metadata keys a spyglass ``PromptVersion.to_llama_index()`` template carries.
-PROMPT_NAME_KEY: Final = "spyglass.prompt.name"
-PROMPT_VERSION_KEY: Final = "spyglass.prompt.version"
 
 #: Arguments that hold the text a span works on, in preference order.
 _INPUT_ARGUMENTS: Final = (
@@ -201,27 +200,14 @@ def _parameter(key: str) -> bool:
 # --- prompts, tools, embeddings ---------------------------------------------------------------
 
 
-def _version_text(value: object) -> str | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int) and value >= 1:
-        return str(value)
-    if isinstance(value, str) and value.strip().isdigit() and int(value) >= 1:
-        return str(int(value))
-    return None
-
-
 def prompt_ref(template: object) -> tuple[str, str] | None:
     """``(name, version)`` of a registered prompt, from a LlamaIndex template's ``metadata``
-    (``PromptVersion.to_llama_index()`` puts them there); None for any other object."""
-    metadata = attr(template, "metadata")
-    if not isinstance(metadata, Mapping):
+    (``PromptVersion.to_llama_index()`` puts them there); None for any other object. The
+    registry's own reader decides, so the metadata keys cannot drift apart."""
+    attributes = registry_prompt_attributes(attr(template, "metadata"))  # type: ignore[arg-type]
+    if not attributes:
         return None
-    name = metadata.get(PROMPT_NAME_KEY)
-    version = _version_text(metadata.get(PROMPT_VERSION_KEY))
-    if isinstance(name, str) and name and version is not None:
-        return name, version
-    return None
+    return attributes[A.GEN_AI_PROMPT_NAME], attributes[A.GEN_AI_PROMPT_VERSION]
 
 
 def prompt_attributes(ref: tuple[str, str]) -> Pairs:
