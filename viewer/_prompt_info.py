@@ -60,9 +60,11 @@ def template_text(template: object) -> str:
 
 
 def _open_registry(db: Path) -> _Registry:
-    from spyglass.prompts import PromptRegistry
+    # Read-only: the viewer must work on a file it cannot write, and never change one.
+    from spyglass.prompts._reader import RegistryReader
+    from spyglass.tracer._db import open_for_read
 
-    registry: _Registry = PromptRegistry(db)
+    registry: _Registry = RegistryReader(open_for_read, db)
     return registry
 
 
