@@ -59,3 +59,21 @@ async def test_async_runnable(db: Path) -> None:
     await RunnableLambda(step, name="async-step").ainvoke("x")
     tree = _tree(db)
     assert tree["inside-async"] == "async-step" and tree["async-step"] is None
+
+
+def test_search_skips_inner_chain_plumbing(db: Path) -> None:
+    from spyglass._demo_langchain import build_chain
+
+    spyglass.autolog(db=db, integrations=["langchain"])
+    build_chain().invoke("How are API keys handled?")
+    assert spyglass.flush()
+    hits = spyglass.Store(db).search("scrubbed")
+    kinds = {(hit.kind, hit.span_name) for hit in hits}
+    assert any(kind == "LLM" for kind, _ in kinds)
+    assert any(kind == "RETRIEVER" for kind, _ in kinds)
+    store = spyglass.Store(db)
+    (summary,) = store.traces()
+    root = store.trace(summary.trace_id).root
+    assert root is not None
+    inner_chains = {(k, n) for k, n in kinds if k == "CHAIN" and n != root.name}
+    assert inner_chains == set()  # RunnableSequence, passthroughs, parsers: not indexed again

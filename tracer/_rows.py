@@ -252,12 +252,31 @@ def span_to_row(span: ReadableSpan, redactor: Redactor | None) -> SpanRow:
     row.session_id = _str(attrs.get(A.GEN_AI_CONVERSATION_ID))
     row.user_id = _str(attrs.get(A.SPYGLASS_USER_ID))
     row.documents = _documents(attrs.get(A.GEN_AI_RETRIEVAL_DOCUMENTS), trace_id)
-    texts = search_texts(attrs)
-    texts.extend(str(doc[4]) for doc in row.documents if doc[4])
-    if message:
-        texts.append(message)
+    if _plumbing(kind, parent_id, attrs):
+        texts = [message] if message else []
+    else:
+        texts = search_texts(attrs)
+        texts.extend(str(doc[4]) for doc in row.documents if doc[4])
+        if message:
+            texts.append(message)
     row.search_text = "\n".join(texts)
     return row
+
+
+#: Integrations whose inner CHAIN spans only pass along what other spans already hold.
+_FRAMEWORKS = frozenset({"langchain", "llama_index"})
+
+
+def _plumbing(kind: str, parent_id: str | None, attrs: Mapping[str, object]) -> bool:
+    """A framework's inner chain step (a RunnableSequence, a passthrough, a synthesizer): its
+    input and output repeat the prompts, documents and answers of the LLM, retriever and root
+    spans, so indexing it again only buries each search's real hits under copies (and costs
+    the exporter time). Its error message is still indexed."""
+    return (
+        kind == "CHAIN"
+        and parent_id is not None
+        and attrs.get(A.SPYGLASS_INTEGRATION) in _FRAMEWORKS
+    )
 
 
 SPAN_COLUMNS: Sequence[str] = (
