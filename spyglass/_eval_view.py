@@ -17,7 +17,7 @@ from rich.text import Text
 from spyglass._eval_metrics import RunComparison
 from spyglass._eval_records import EvalResult, EvalRow, RunInfo
 from spyglass._eval_types import Score
-from spyglass._scores import ScoreRecord
+from spyglass._scores import ScoreRecord, ScoreSummary
 from spyglass.viewer._format import duration, started
 from spyglass.viewer._safe import clip, literal, safe_text
 
@@ -272,5 +272,24 @@ def scores_table(records: Sequence[ScoreRecord]) -> Table:
             safe_text(clip(score.evaluator or "-", 30), single_line=True),
             Text((score.span_id or "-")[:8], style="dim"),
             safe_text(clip(score.comment or "", 80), single_line=True),
+        )
+    return table
+
+
+def score_summary_table(summaries: Sequence[ScoreSummary]) -> Table:
+    """Per score name, for ``spyglass stats``: count, mean, pass rate, failed, sources."""
+    table = _table(
+        "SCORE", "COUNT", "MEAN", "PASS RATE", "FAILED", "SOURCES",
+        right=("COUNT", "MEAN", "PASS RATE", "FAILED"),
+        flexible=("SOURCES",),
+    )  # fmt: skip
+    for summary in summaries:
+        table.add_row(
+            safe_text(clip(summary.name, 32), "bold", single_line=True),
+            str(summary.count),
+            _number(summary.mean),
+            _percent(summary.pass_rate),
+            str(summary.failed),
+            ", ".join(summary.sources),
         )
     return table

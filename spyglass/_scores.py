@@ -130,9 +130,12 @@ def connection(db: Db) -> Iterator[sqlite3.Connection]:
         yield db
         return
     from spyglass.tracer._db import open_for_read
-    from spyglass.tracer._runtime import default_db
 
-    conn = open_for_read(Path(db) if db is not None else default_db())
+    if db is None:  # _runtime loads the OTel SDK: read commands that name a file skip it
+        from spyglass.tracer._runtime import default_db
+
+        db = default_db()
+    conn = open_for_read(Path(db))
     try:
         yield conn
     finally:

@@ -186,15 +186,23 @@ def _follow(store: Store, filters: TraceFilters, limit: int, as_json: bool) -> N
 @_errors_to_exit
 def show(db: str | None, trace_id: str, full: bool, as_json: bool) -> None:
     """Show a trace as a span tree and timeline (TRACE: id or unique prefix)."""
-    found = _store(db).trace(trace_id)
+    store = _store(db)
+    found = store.trace(trace_id)
+    from spyglass._scores import scores
+
+    scored = scores(store.path, trace_id=found.trace_id)
     if as_json:
-        _print_json(found.to_dict())
+        _print_json({**found.to_dict(), "scores": [record.to_dict() for record in scored]})
         return
     from spyglass.viewer._static import trace_view
 
     console = _console()
     # Every line is laid out to the width already: cropping them again is wasted time.
     console.print(trace_view(found, full=full, width=console.width), crop=False)
+    if scored:
+        from spyglass._eval_view import scores_table
+
+        console.print(scores_table(scored))
 
 
 @main.command()
@@ -228,14 +236,23 @@ def search(db: str | None, text: str, limit: int, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="JSON: per-model and per-prompt figures.")
 @_errors_to_exit
 def stats(db: str | None, since: str | None, project: str | None, as_json: bool) -> None:
-    """Calls, tokens, cost, latency and errors per model and prompt version."""
-    found = _store(db).stats(since=since, project=project)
+    """Calls, tokens, cost, latency and errors per model and prompt version; scores."""
+    store = _store(db)
+    found = store.stats(since=since, project=project)
+    from spyglass._scores import score_summary
+
+    summaries = score_summary(store.path, since_ns=found.since_ns, project=project)
     if as_json:
-        _print_json(found.to_dict())
+        _print_json({**found.to_dict(), "scores": [summary.to_dict() for summary in summaries]})
         return
     from spyglass.viewer._static import stats_view
 
-    _console().print(stats_view(found))
+    console = _console()
+    console.print(stats_view(found))
+    if summaries:
+        from spyglass._eval_view import score_summary_table
+
+        console.print(score_summary_table(summaries))
 
 
 @main.command()

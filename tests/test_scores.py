@@ -145,3 +145,30 @@ def test_scores_table_renders_a_traces_scores(traced: Path) -> None:
     text = console.export_text()
     assert "helpful" in text and "✓" in text and "clear \\x1b[2J" in text
     assert "0.25" in text and child[:8] in text
+
+
+def test_scores_appear_in_show_and_stats(traced: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from spyglass.cli import main
+
+    with spyglass.trace("answered") as span:
+        assert span is not None
+        trace_id = span.trace_id
+    spyglass.score(trace_id, "correctness", 0.75, comment="close", source="llm")
+    spyglass.score(trace_id, "helpful", True)
+    spyglass.autolog(disable=True)
+    runner = CliRunner()
+    shown = runner.invoke(main, ["show", trace_id[:10], "--db", str(traced)])
+    assert shown.exit_code == 0, shown.output
+    assert "correctness" in shown.stdout and "0.75" in shown.stdout and "helpful" in shown.stdout
+    as_json = json.loads(
+        runner.invoke(main, ["show", trace_id, "--db", str(traced), "--json"]).stdout
+    )
+    assert [s["name"] for s in as_json["scores"]] == ["correctness", "helpful"]
+    stats = runner.invoke(main, ["stats", "--db", str(traced)])
+    assert stats.exit_code == 0 and "correctness" in stats.stdout and "PASS RATE" in stats.stdout
+    data = json.loads(runner.invoke(main, ["stats", "--db", str(traced), "--json"]).stdout)
+    assert {s["name"] for s in data["scores"]} == {"correctness", "helpful"}

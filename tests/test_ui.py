@@ -271,3 +271,19 @@ def test_new_commands_are_documented() -> None:
     for usage in ("`spyglass stats [--since 1d] [--project P] [--json]`", "`spyglass ui`"):
         assert usage in readme
     assert "## Cost" in readme and "`spyglass stats --json`" in readme
+
+
+async def test_trace_screen_shows_the_traces_scores(db: Path) -> None:
+    import spyglass
+
+    rag = format(TRACE_RAG, "032x")
+    spyglass.score(rag, "correctness", 0.5, source="llm", db=db)
+    spyglass.score(rag, "verdict", "[red]PASS[/red]", db=db)  # a label, shown literally
+    app = make_app(db, prices=PRICES, poll_interval=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: table(app).row_count == 4, "the list loads")
+        app.push_screen(TraceScreen(app.store, rag))
+        await until(pilot, lambda: "correctness" in screen_text(app), "the scores line")
+        frame = screen_text(app)
+        assert "correctness 0.50 (llm)" in frame
+        assert "verdict [red]PASS[/red] (human)" in frame

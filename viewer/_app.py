@@ -26,7 +26,7 @@ CSS = """
 #filter { margin: 0 0; }
 #traces { height: 1fr; }
 #status { height: 1; padding: 0 1; }
-#trace-header { height: 2; padding: 0 1; }
+#trace-header { height: auto; max-height: 4; padding: 0 1; }
 #trace-body { height: 1fr; }
 #spans { width: 3fr; border-right: solid $panel-lighten-2; }
 #detail { width: 2fr; }

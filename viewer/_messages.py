@@ -6,6 +6,7 @@ thread-safe); widgets never touch the database themselves, so the screen never w
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.message import Message
 
 from spyglass.tracer._records import SpanRecord, Trace, TraceSummary
@@ -39,10 +40,13 @@ class OpenTrace(Message):
 class TraceLoaded(Message):
     """A worker read one whole trace (or failed to: ``error``)."""
 
-    def __init__(self, trace: Trace | None, error: str | None = None) -> None:
+    def __init__(
+        self, trace: Trace | None, error: str | None = None, scores: Text | None = None
+    ) -> None:
         super().__init__()
         self.trace = trace
         self.error = error
+        self.scores = scores  # one line of the trace's scores, or None when it has none
 
 
 class SpanChosen(Message):

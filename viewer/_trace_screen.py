@@ -7,6 +7,7 @@ that finishes after the cursor moved on is dropped (it is tagged with its span's
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -18,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from spyglass.errors import SpyglassError
-from spyglass.tracer._records import SpanRecord
+from spyglass.tracer._records import SpanRecord, Trace
 from spyglass.tracer._store import Store
 from spyglass.viewer._detail import DetailPane
 from spyglass.viewer._messages import PromptLoaded, SpanChosen, TraceLoaded
@@ -62,14 +63,17 @@ class TraceScreen(Screen[None]):
         except SpyglassError as exc:
             self.post_message(TraceLoaded(None, str(exc)))
             return
-        self.post_message(TraceLoaded(found))
+        self.post_message(TraceLoaded(found, scores=_scores_line(self._store.path, found)))
 
     def on_trace_loaded(self, message: TraceLoaded) -> None:
         header = self.query_one("#trace-header", Static)
         if message.trace is None:
             header.update(safe_text(message.error or "cannot read the trace", "red"))
             return
-        header.update(trace_header(message.trace.summary))
+        head = trace_header(message.trace.summary)
+        if message.scores is not None:
+            head = Text.assemble(head, "\n", message.scores)
+        header.update(head)
         tree = self.query_one(SpanTree)
         tree.load(message.trace, max(60, tree.size.width - 2))
         tree.focus()
@@ -95,3 +99,32 @@ class TraceScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+def _scores_line(db: Path, trace: Trace) -> Text | None:
+    """``scores  correctness 0.80 (llm)  helpful PASS (human)`` for the header; None if none.
+
+    Read in the loading worker; a file without a scores table (or any failure) shows none.
+    """
+    try:
+        from spyglass._scores import scores
+
+        records = scores(db, trace_id=trace.trace_id)
+    except Exception:
+        return None
+    if not records:
+        return None
+    line = Text("scores", style="dim")
+    for record in records[-8:]:
+        score = record.score
+        value = score.value
+        if value is None:  # a failed evaluation (a judge's label may still say why)
+            shown = score.label or "failed"
+        else:
+            shown = f"{value:.2f}" if isinstance(value, float) else str(value)
+        line.append("  ")
+        line.append_text(safe_text(score.name, "bold", single_line=True))
+        line.append(" ")
+        line.append_text(safe_text(shown, single_line=True))
+        line.append(f" ({score.source})", style="dim")
+    return line
