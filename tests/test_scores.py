@@ -172,3 +172,13 @@ def test_scores_appear_in_show_and_stats(traced: Path) -> None:
     assert stats.exit_code == 0 and "correctness" in stats.stdout and "PASS RATE" in stats.stdout
     data = json.loads(runner.invoke(main, ["stats", "--db", str(traced), "--json"]).stdout)
     assert {s["name"] for s in data["scores"]} == {"correctness", "helpful"}
+
+
+def test_store_scores(traced: Path) -> None:
+    first, second, _ = _two_traces()
+    spyglass.score(first, "correctness", 0.5)
+    spyglass.score(second, "correctness", 1.0)
+    spyglass.score(second, "tone", "friendly")
+    store = spyglass.Store(traced)
+    assert [r.score.value for r in store.scores(trace_id=second[:8])] == [1.0, "friendly"]
+    assert [r.trace_id for r in store.scores(name="correctness")] == [first, second]

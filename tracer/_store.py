@@ -22,7 +22,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from spyglass.errors import AmbiguousTraceId, ConfigurationError, TraceNotFound
 from spyglass.tracer._cost import PriceBook, Usage, total_cost
@@ -39,6 +39,9 @@ from spyglass.tracer._records import (
     parse_since,
 )
 from spyglass.tracer._stats import Stats, model_stats, prompt_stats
+
+if TYPE_CHECKING:
+    from spyglass._scores import ScoreRecord
 
 _TRACE_COLUMNS = (
     "trace_id, project, name, start_ns, end_ns, status, span_count, error_count, "
@@ -355,3 +358,13 @@ class Store:
 
     def span_count(self) -> int:
         return int(self._query("SELECT count(*) FROM spans")[0][0])
+
+    def scores(
+        self, trace_id: str | None = None, name: str | None = None, run: str | None = None
+    ) -> list[ScoreRecord]:
+        """Stored scores, oldest first, by trace (id or unique prefix), name or eval run."""
+        # The scores code lives with spyglass.score(); it reads through this connection.
+        from spyglass._scores import scores
+
+        with self._lock:
+            return scores(self._conn, trace_id=trace_id, name=name, run=run)
