@@ -44,6 +44,8 @@ class RunStats:
     median_latency_ms: float | None
     mean_input_tokens: float | None
     mean_output_tokens: float | None
+    mean_scores: tuple[tuple[str, float], ...] = ()
+    """Mean of each score name over the linked traces (number and bool scores)."""
 
     @property
     def error_rate(self) -> float | None:
@@ -79,6 +81,7 @@ class RunStats:
             "median_latency_ms": rounded(self.median_latency_ms, 3),
             "mean_input_tokens": rounded(self.mean_input_tokens, 2),
             "mean_output_tokens": rounded(self.mean_output_tokens, 2),
+            "mean_scores": {name: round(value, 4) for name, value in self.mean_scores},
         }
 
 

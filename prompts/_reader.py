@@ -16,7 +16,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -234,11 +234,18 @@ class RegistryReader:
     def run_stats(self, version: PromptVersion) -> RunStats:
         """Runs, error rate, median latency and mean tokens of the traces linked to a version."""
         rows = self._query(
-            "SELECT status, end_ns - start_ns, input_tokens, output_tokens FROM traces "
+            "SELECT status, end_ns - start_ns, input_tokens, output_tokens, trace_id FROM traces "
             f"WHERE trace_id IN ({LINKED})",
             (version.name, str(version.version)),
         )
-        return RunStats.from_rows(version.ref, rows)
+        stats = RunStats.from_rows(version.ref, [row[:4] for row in rows])
+        if not rows:
+            return stats
+        from spyglass._scores import mean_scores_for_traces  # the scores' own reader
+
+        with self._lock:
+            means = mean_scores_for_traces(self._connection(), [row[4] for row in rows])
+        return replace(stats, mean_scores=tuple(means.items()))
 
     def diff(self, name: str, a: int | str, b: int | str) -> PromptDiff:
         """Compare two versions (numbers or aliases): template, variables, model, parameters,

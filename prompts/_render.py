@@ -243,7 +243,20 @@ def runs_table(runs: tuple[RunStats, RunStats]) -> Table:
     ]
     for label, cell, change in rows:
         table.add_row(label, cell(a), cell(b), change)
+    scores_a, scores_b = dict(a.mean_scores), dict(b.mean_scores)
+    for name in sorted(set(scores_a) | set(scores_b)):  # higher is better for a score
+        before, after = scores_a.get(name), scores_b.get(name)
+        table.add_row(
+            safe_text(f"mean {name}", single_line=True),
+            _score(before),
+            _score(after),
+            _delta(before, after, worse_up=False),
+        )
     return table
+
+
+def _score(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
 
 
 def _changes(diff: PromptDiff) -> list[Text]:

@@ -139,6 +139,7 @@ def test_diff_to_dict(registry: PromptRegistry) -> None:
             "median_latency_ms": None,
             "mean_input_tokens": None,
             "mean_output_tokens": None,
+            "mean_scores": {},
         }
         for side, n in (("a", 1), ("b", 2))
     }
@@ -194,3 +195,29 @@ def test_diff_view_sections(registry: PromptRegistry) -> None:
         assert expected in shown, expected
     registry.register("qa", "A {y}", model="m3", parameters={"temperature": 0.7})
     assert "templates are identical" in render(diff_view(registry.diff("qa", 2, 3)))
+
+
+def test_diff_compares_mean_scores_of_each_versions_traces(
+    db: Path, registry: PromptRegistry
+) -> None:
+    import spyglass
+
+    one = registry.register("qa", "v1 {q}")
+    two = registry.register("qa", "v2 {q}")
+    spyglass.autolog(db=db, integrations=())
+    graded = {one: [1.0, 0.5], two: [0.25]}
+    for version, values in graded.items():
+        for value in values:
+            with spyglass.trace("run") as span:
+                assert span is not None
+                version.format(q="?")
+            spyglass.score(span.trace_id, "correctness", value)
+    spyglass.score(span.trace_id, "tone", "dry")  # a label: no mean
+    diff = registry.diff("qa", 1, 2)
+    assert dict(diff.runs[0].mean_scores) == {"correctness": 0.75}
+    assert dict(diff.runs[1].mean_scores) == {"correctness": 0.25}
+    assert diff.to_dict()["runs"]["b"]["mean_scores"] == {"correctness": 0.25}  # type: ignore[index]
+    console = Console(width=100, record=True, file=io.StringIO(), color_system=None)
+    console.print(diff_view(diff))
+    shown = console.export_text()
+    assert "mean correctness" in shown and "0.750" in shown and "-66.7%" in shown
