@@ -45,6 +45,15 @@ def get(obj: object, key: str) -> object:
     return cast(Mapping[str, object], obj).get(key) if mapping else getattr(obj, key, None)
 
 
+def token_counts(fields: tuple[tuple[object, str, str], ...]) -> Pairs:
+    """``(source, key, attribute)`` rows: each integer ``source.key`` as that attribute (a
+    missing source or a non-integer value is skipped). The usage objects of every API."""
+    for source, key, attribute in fields:
+        value = get(source, key) if source is not None else None
+        if isinstance(value, int) and not isinstance(value, bool):
+            yield attribute, value
+
+
 def text_part(text: object, capture: bool) -> dict[str, object]:
     return {"type": "text", "content": text} if capture else {"type": "text"}
 

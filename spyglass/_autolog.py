@@ -213,12 +213,6 @@ def _disable() -> None:
         state.pipeline.shutdown()
 
 
-def installed_integrations() -> tuple[str, ...]:
-    """Names autolog was asked to install (installed now or on import of their library)."""
-    state = _installed
-    return state.key[-1] if state is not None else ()  # type: ignore[return-value]
-
-
 def flush(timeout: float = 10.0) -> bool:
     """Block until every finished span is in the database; False if ``timeout`` passed first.
 

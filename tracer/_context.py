@@ -63,11 +63,6 @@ def parent_context() -> Context:
     return otel_trace.set_span_in_context(run, ctx)
 
 
-def inherited_attributes() -> Mapping[str, AttributeValue]:
-    """What a span started now would inherit."""
-    return _INHERITED.get()
-
-
 @contextmanager
 def inherit(
     *,

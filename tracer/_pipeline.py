@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-from opentelemetry import trace as otel_trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import (
     Event,
@@ -160,8 +159,3 @@ def otlp_endpoint_from_env() -> str | None:
     if base:
         return base.rstrip("/") + "/v1/traces"
     return None
-
-
-def current_span_is_recording() -> bool:
-    """Whether the current OTel span records (used to nest spyglass spans)."""
-    return otel_trace.get_current_span().is_recording()

@@ -246,6 +246,15 @@ def span_to_row(span: ReadableSpan, redactor: Redactor | None) -> SpanRow:
         is_root=parent_id is None,
         project=project,
     )
+    _add_extras(row, attrs, kind, parent_id, message)
+    return row
+
+
+def _add_extras(
+    row: SpanRow, attrs: Mapping[str, object], kind: str, parent_id: str | None, message: str | None
+) -> None:
+    """What the span adds beyond its own row: token totals, session, documents, search text."""
+    trace_id = row.trace_id
     if not attrs.get(A.SPYGLASS_USAGE_COUNTED_ELSEWHERE):
         row.counted_input_tokens = _int(attrs.get(A.GEN_AI_USAGE_INPUT_TOKENS)) or 0
         row.counted_output_tokens = _int(attrs.get(A.GEN_AI_USAGE_OUTPUT_TOKENS)) or 0
@@ -260,7 +269,6 @@ def span_to_row(span: ReadableSpan, redactor: Redactor | None) -> SpanRow:
         if message:
             texts.append(message)
     row.search_text = "\n".join(texts)
-    return row
 
 
 #: Integrations whose inner CHAIN spans only pass along what other spans already hold.

@@ -26,6 +26,7 @@ from spyglass.integrations._sdk_extract import (
     parameter_attributes,
     sequence,
     text_part,
+    token_counts,
     tool_call_part,
     tool_response_part,
 )
@@ -162,16 +163,15 @@ def usage(result: object, capture: bool) -> Pairs:
     if counts is None:
         return
     prompt, details = get(counts, "prompt_tokens_details"), get(counts, "completion_tokens_details")
-    for source, key, attribute in (
-        (counts, "prompt_tokens", A.GEN_AI_USAGE_INPUT_TOKENS),
-        (counts, "completion_tokens", A.GEN_AI_USAGE_OUTPUT_TOKENS),
-        (prompt, "cached_tokens", A.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS),
-        (prompt, "cache_write_tokens", A.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS),
-        (details, "reasoning_tokens", A.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS),
-    ):
-        value = get(source, key) if source is not None else None
-        if isinstance(value, int) and not isinstance(value, bool):
-            yield attribute, value
+    yield from token_counts(
+        (
+            (counts, "prompt_tokens", A.GEN_AI_USAGE_INPUT_TOKENS),
+            (counts, "completion_tokens", A.GEN_AI_USAGE_OUTPUT_TOKENS),
+            (prompt, "cached_tokens", A.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS),
+            (prompt, "cache_write_tokens", A.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS),
+            (details, "reasoning_tokens", A.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS),
+        )
+    )
 
 
 REQUEST = (chat_parameters, request_parameters, input_messages, tool_definitions)

@@ -24,6 +24,7 @@ from spyglass.integrations._sdk_extract import (
     reasoning_part,
     sequence,
     text_part,
+    token_counts,
     tool_call_part,
     tool_response_part,
 )
@@ -141,16 +142,15 @@ def usage(response: object, capture: bool) -> Pairs:
     if counts is None:
         return
     inputs, outputs = get(counts, "input_tokens_details"), get(counts, "output_tokens_details")
-    for source, key, attribute in (
-        (counts, "input_tokens", A.GEN_AI_USAGE_INPUT_TOKENS),
-        (counts, "output_tokens", A.GEN_AI_USAGE_OUTPUT_TOKENS),
-        (inputs, "cached_tokens", A.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS),
-        (inputs, "cache_write_tokens", A.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS),
-        (outputs, "reasoning_tokens", A.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS),
-    ):
-        value = get(source, key) if source is not None else None
-        if isinstance(value, int) and not isinstance(value, bool):
-            yield attribute, value
+    yield from token_counts(
+        (
+            (counts, "input_tokens", A.GEN_AI_USAGE_INPUT_TOKENS),
+            (counts, "output_tokens", A.GEN_AI_USAGE_OUTPUT_TOKENS),
+            (inputs, "cached_tokens", A.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS),
+            (inputs, "cache_write_tokens", A.GEN_AI_USAGE_CACHE_WRITE_INPUT_TOKENS),
+            (outputs, "reasoning_tokens", A.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS),
+        )
+    )
 
 
 class ResponsesRecorder:
