@@ -217,8 +217,9 @@ def main(argv: list[str] | None = None) -> int:
     chain = build_chain(k=4)
     with tempfile.TemporaryDirectory(prefix="spyglass-bench-") as tmp:
         folder = Path(tmp)
-        no_export = Pipeline(Settings(db=None)).tracer
-        hot_path = SpyglassCallbackHandler(tracer=no_export)
+        bare = Pipeline(Settings(db=None))
+        no_export = bare.tracer
+        hot_path = SpyglassCallbackHandler(tracer=bare.lite)
         variants = [
             Variant("untraced", _nothing),
             Variant("no-op handler (floor)", _nothing, {"callbacks": [NoopHandler()]}),

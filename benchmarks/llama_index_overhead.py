@@ -137,7 +137,7 @@ def _no_exporter() -> Iterator[Callable[[], None]]:
     from spyglass.tracer._pipeline import Pipeline, Settings
 
     pipeline = Pipeline(Settings(db=None))
-    uninstall = install(IntegrationContext(tracer=pipeline.tracer, capture_content=True))
+    uninstall = install(IntegrationContext(pipeline.tracer, True, pipeline.lite))
     try:
         yield lambda: None
     finally:

@@ -168,7 +168,9 @@ def autolog(
             previous.shutdown()
         state = _Installed(key=key, pipeline=pipeline, finder=PostImportFinder())
         _installed = state
-        ctx = IntegrationContext(tracer=pipeline.tracer, capture_content=settings.capture_content)
+        ctx = IntegrationContext(
+            tracer=pipeline.tracer, lite=pipeline.lite, capture_content=settings.capture_content
+        )
         for name in names:
             spec = INTEGRATIONS[name]
             state.finder.watch(spec.library, _installer(state, name, ctx))

@@ -303,3 +303,38 @@ def test_a_collector_that_is_down_never_reaches_the_program(
     spyglass.autolog(disable=True)  # shutting the OTLP exporter down does not raise either
     # The local file is not affected by the collector being down.
     assert spyglass.Store(db).span_count() == 101
+
+
+def test_langchain_runs_reach_the_collector_as_the_same_tree(
+    collector: Collector, db: Path
+) -> None:
+    """Framework runs are light spans (``tracer/_lite.py``); the OTLP exporter reads them too."""
+    from langchain_core.language_models import FakeListChatModel
+    from langchain_core.output_parsers import StrOutputParser
+    from langchain_core.prompts import ChatPromptTemplate
+
+    spyglass.autolog(db=db, otlp_endpoint=collector.url, integrations=["langchain"])
+    chain = (
+        ChatPromptTemplate.from_messages([("human", "Say {word}")])
+        | FakeListChatModel(responses=["hi"])
+        | StrOutputParser()
+    )
+    with spyglass.trace("request", session_id="s-2"):
+        assert chain.invoke({"word": "hi"}) == "hi"
+    assert spyglass.flush() is True
+
+    received = collector.wait_for(5)
+    assert len(received) == 5
+    spans = collector.by_name()
+    root = spans["request"]
+    sequence = spans["RunnableSequence"]
+    assert sequence.parent_id == root.span_id
+    for name in ("ChatPromptTemplate", "FakeListChatModel", "StrOutputParser"):
+        assert spans[name].parent_id == sequence.span_id
+        assert spans[name].trace_id == root.trace_id
+        assert spans[name].attributes[A.GEN_AI_CONVERSATION_ID] == "s-2"
+    assert spans["FakeListChatModel"].attributes[A.SPYGLASS_KIND] == "LLM"
+    trace = spyglass.Store(db).trace(root.trace_id)
+    assert {(s.name, s.span_id, s.parent_id) for s in trace.spans} == {
+        (s.name, s.span_id, s.parent_id or None) for s in received
+    }

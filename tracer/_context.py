@@ -110,7 +110,7 @@ class ContextAttributesProcessor(SpanProcessor):
         if parent is None:
             return
         parent_span = otel_trace.get_current_span(parent_context)
-        ours = isinstance(parent_span, Span) and parent_span.resource is self._resource
+        ours = isinstance(parent_span, ReadableSpan) and parent_span.resource is self._resource
         if not ours:
             span.set_attribute(A.SPYGLASS_EXTERNAL_PARENT, format(parent.span_id, "016x"))
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from opentelemetry.trace import Tracer
 
+from spyglass.tracer._lite import LiteTracer
+
 Uninstall = Callable[[], None]
 
 
@@ -24,3 +26,7 @@ class IntegrationContext:
 
     capture_content: bool
     """False: record structure, timings and tokens, but no prompt, output or document text."""
+
+    lite: LiteTracer | None = None
+    """The same pipeline's light spans, for framework runs (many small spans per call); None
+    means the active pipeline's, looked up when a run starts."""

@@ -27,6 +27,7 @@ from opentelemetry.sdk.trace import (
 )
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Status
 from opentelemetry.util.types import Attributes, AttributeValue
 
@@ -34,6 +35,7 @@ from spyglass import __version__
 from spyglass.tracer import attributes as A
 from spyglass.tracer._context import ContextAttributesProcessor
 from spyglass.tracer._exporter import SQLiteSpanExporter
+from spyglass.tracer._lite import LiteTracer
 from spyglass.tracer._processor import BlockingBatchProcessor
 from spyglass.tracer._redact import Redactor
 
@@ -126,6 +128,7 @@ class Pipeline:
             shutdown_on_exit=True,
         )
         self.provider.add_span_processor(ContextAttributesProcessor(self.resource))
+        self._end_processors: list[SpanProcessor] = []
         self.sqlite: SQLiteSpanExporter | None = None
         if settings.db is not None:
             self.sqlite = SQLiteSpanExporter(settings.db, settings.redactor)
@@ -137,9 +140,21 @@ class Pipeline:
         for exporter in exporters:
             self._add(BlockingBatchProcessor(exporter))
         self.tracer = self.provider.get_tracer(TRACER_NAME, __version__)
+        self.lite = LiteTracer(
+            self.resource, InstrumentationScope(TRACER_NAME, __version__), self._lite_ended
+        )
+        """Light spans for the framework integrations, into the same processors."""
 
     def _add(self, processor: SpanProcessor) -> None:
         self.provider.add_span_processor(processor)
+        self._end_processors.append(processor)
+
+    def _lite_ended(self, span: ReadableSpan) -> None:
+        for processor in self._end_processors:
+            try:
+                processor.on_end(span)
+            except Exception:  # a processor must not raise into the traced program
+                logger.warning("spyglass span processor failed", exc_info=True)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Block until every finished span is exported; False if the timeout passed first."""

@@ -171,6 +171,12 @@ SPYGLASS_INTEGRATION: Final = "spyglass.integration"
 ERROR_TYPE: Final = "error.type"
 """Fully qualified name of the exception class of a failed span (stable OTel attribute)."""
 
+EXCEPTION_TYPE: Final = "exception.type"
+EXCEPTION_MESSAGE: Final = "exception.message"
+EXCEPTION_STACKTRACE: Final = "exception.stacktrace"
+EXCEPTION_ESCAPED: Final = "exception.escaped"
+"""The attributes of an ``exception`` span event (OTel semantic conventions)."""
+
 SERVER_ADDRESS: Final = "server.address"
 """Host of the model server (stable OTel attribute)."""
 

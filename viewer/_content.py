@@ -121,9 +121,9 @@ def error(span: SpanRecord) -> ErrorInfo | None:
         attrs = event.get("attributes")
         attrs = attrs if isinstance(attrs, dict) else {}
         return ErrorInfo(
-            str(attrs.get("exception.type") or span.attributes.get(A.ERROR_TYPE) or "error"),
-            str(attrs.get("exception.message") or span.status_message or ""),
-            str(attrs.get("exception.stacktrace") or "").rstrip(),
+            str(attrs.get(A.EXCEPTION_TYPE) or span.attributes.get(A.ERROR_TYPE) or "error"),
+            str(attrs.get(A.EXCEPTION_MESSAGE) or span.status_message or ""),
+            str(attrs.get(A.EXCEPTION_STACKTRACE) or "").rstrip(),
         )
     if span.status == "ERROR":
         kind = span.attributes.get(A.ERROR_TYPE)

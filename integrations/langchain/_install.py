@@ -23,8 +23,8 @@ from spyglass.tracer._integration import IntegrationContext, Uninstall
 
 
 def install(ctx: IntegrationContext) -> Uninstall:
-    """Trace every LangChain run of the process into ``ctx.tracer``; returns the undo."""
-    handler = SpyglassCallbackHandler(tracer=ctx.tracer, capture_content=ctx.capture_content)
+    """Trace every LangChain run of the process into ``ctx.lite``; returns the undo."""
+    handler = SpyglassCallbackHandler(tracer=ctx.lite, capture_content=ctx.capture_content)
     var: ContextVar[SpyglassCallbackHandler | None] = ContextVar(
         "spyglass_langchain_handler", default=handler
     )

@@ -14,19 +14,17 @@ accumulates and tests need no reset.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from uuid import UUID
 
-from opentelemetry import trace as otel_trace
-from opentelemetry.context import Context
-from opentelemetry.trace import Span
+from spyglass.tracer._lite import LiteSpan
 
 
 @dataclass(eq=False, slots=True)
 class Run:
     """One open run: its span and what later callbacks of the run need to know."""
 
-    span: Span
+    span: LiteSpan
     owner: object
     kind: str
     capture: bool
@@ -40,13 +38,6 @@ class Run:
     tool_call_id: bool = False
     prompt: dict[str, str] | None = None
     """A registered prompt a child rendered: the next model call of this run used it."""
-    _context: Context | None = field(default=None, repr=False)
-
-    def context(self) -> Context:
-        """An OTel context whose current span is this run's (children's parent), built once."""
-        if self._context is None:
-            self._context = otel_trace.set_span_in_context(self.span)
-        return self._context
 
 
 class RunTable:

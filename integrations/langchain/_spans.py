@@ -17,13 +17,14 @@ from typing import TypeVar, cast
 from uuid import UUID
 
 from opentelemetry import context as otel_context
-from opentelemetry.trace import Status, StatusCode, Tracer
+from opentelemetry.trace import Status, StatusCode
 
 from spyglass.integrations.langchain._extract import Attributes
 from spyglass.integrations.langchain._runs import SHARED_RUNS, Run, RunTable
 from spyglass.tracer import _runtime
 from spyglass.tracer import attributes as A
 from spyglass.tracer._context import enter_framework_run
+from spyglass.tracer._lite import LiteTracer
 from spyglass.tracer._trace import record_error
 
 logger = logging.getLogger("spyglass")
@@ -61,7 +62,7 @@ class RunSpans:
     def __init__(
         self,
         *,
-        tracer: Tracer | None = None,
+        tracer: LiteTracer | None = None,
         capture_content: bool | None = None,
         runs: RunTable | None = None,
     ) -> None:
@@ -76,12 +77,12 @@ class RunSpans:
         for run in self._runs.release_all(self):
             run.span.end()
 
-    def _settings(self) -> tuple[Tracer, bool]:
+    def _settings(self) -> tuple[LiteTracer, bool]:
         if self._tracer is not None:
             return self._tracer, self._capture if self._capture is not None else True
         pipeline = _runtime.ensure()  # the active pipeline, whichever autolog set up last
         capture = self._capture if self._capture is not None else pipeline.settings.capture_content
-        return pipeline.tracer, capture
+        return pipeline.lite, capture
 
     def _wanted(self, run_id: UUID) -> bool:
         """Cheap pre-check before building attributes: enabled, and nobody owns the run yet."""
@@ -95,16 +96,18 @@ class RunSpans:
         kind: str,
         capture: bool,
         attributes: Attributes,
-        tracer: Tracer,
+        tracer: LiteTracer,
     ) -> Run | None:
-        context = parent.context() if parent is not None else otel_context.get_current()
         attributes[A.SPYGLASS_KIND] = kind
         attributes[A.SPYGLASS_INTEGRATION] = INTEGRATION
         runs = self._runs
         with runs.lock:
             if run_id in runs:  # another handler claimed it since the pre-check
                 return None
-            span = tracer.start_span(name, context=context, attributes=attributes)
+            if parent is not None:
+                span = tracer.start_child(name, parent.span, attributes)
+            else:
+                span = tracer.start_span(name, otel_context.get_current(), attributes)
             run = Run(span=span, owner=self, kind=kind, capture=capture)
             runs.add(run_id, run)
         enter_framework_run(span)  # user spans inside this run's code nest under it

@@ -27,6 +27,7 @@ from pydantic import Field
 
 from spyglass.integrations.llama_index._events import HANDLERS
 from spyglass.integrations.llama_index._tracker import Tracker
+from spyglass.tracer import _runtime
 from spyglass.tracer._integration import IntegrationContext, Uninstall
 
 logger = logging.getLogger("spyglass")
@@ -155,7 +156,8 @@ class SpyglassEventHandler(BaseEventHandler):
 
 def install(ctx: IntegrationContext) -> Uninstall:
     """Add spyglass's span and event handlers to the root dispatcher; return their removal."""
-    tracker = Tracker(ctx.tracer, ctx.capture_content)
+    lite = ctx.lite if ctx.lite is not None else _runtime.ensure().lite
+    tracker = Tracker(lite, ctx.capture_content)
     span_handler = SpyglassSpanHandler(tracker)
     event_handler = SpyglassEventHandler(tracker)
     dispatcher = get_dispatcher()

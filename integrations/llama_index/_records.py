@@ -17,9 +17,9 @@ import weakref
 from dataclasses import dataclass, field
 
 from opentelemetry.context import Context
-from opentelemetry.trace import Span
 
 from spyglass.integrations.llama_index._classify import Profile
+from spyglass.tracer._lite import LiteSpan
 
 
 @dataclass(eq=False, slots=True)
@@ -40,7 +40,7 @@ class Record:
     """One open span; ``eq=False`` keeps identity hashing for the tracker's sets."""
 
     id: str
-    span: Span
+    span: LiteSpan
     ctx: Context
     parent: Record | None
     instance: object

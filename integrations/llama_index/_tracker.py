@@ -28,7 +28,7 @@ from types import FrameType
 from opentelemetry import context as otel_context
 from opentelemetry import trace as otel_trace
 from opentelemetry.context import Context
-from opentelemetry.trace import Status, StatusCode, Tracer
+from opentelemetry.trace import Status, StatusCode
 
 from spyglass.integrations._nesting import enter_framework_llm
 from spyglass.integrations.llama_index import _classify as C
@@ -36,6 +36,7 @@ from spyglass.integrations.llama_index import _extract as X
 from spyglass.integrations.llama_index import _finish
 from spyglass.integrations.llama_index._records import LLMState, Record
 from spyglass.tracer import attributes as A
+from spyglass.tracer._lite import LiteTracer
 from spyglass.tracer._trace import record_error
 
 logger = logging.getLogger("spyglass")
@@ -58,7 +59,7 @@ _MAX_LEAKS = 1024
 class Tracker:
     """Open spans by dispatcher id, and what to do when LlamaIndex enters, exits or drops one."""
 
-    def __init__(self, tracer: Tracer, capture: bool) -> None:
+    def __init__(self, tracer: LiteTracer, capture: bool) -> None:
         self.tracer = tracer
         self.capture = capture
         self.enabled = True
@@ -92,9 +93,11 @@ class Tracker:
             parent.aliases.append(id_)
             return
         before = otel_context.get_current()
-        base = parent.ctx if parent is not None else self._root_context(before)
         attributes = self._start_attributes(profile, bound_args, instance)
-        span = self.tracer.start_span(profile.name, context=base, attributes=attributes)  # type: ignore[arg-type]
+        if parent is not None:
+            span = self.tracer.start_child(profile.name, parent.span, attributes)
+        else:
+            span = self.tracer.start_span(profile.name, self._root_context(before), attributes)
         ctx = otel_trace.set_span_in_context(span, before)
         record = Record(id_, span, ctx, parent, instance, profile, self.capture, profile.role)
         if profile.role == C.LLM:
@@ -253,7 +256,7 @@ class Tracker:
             else:
                 span.set_status(_OK)
             if record.attrs:
-                span.set_attributes(record.attrs)  # type: ignore[arg-type]
+                span.set_attributes(record.attrs)
         finally:
             span.end()  # whatever failed above, the span is not left open
 

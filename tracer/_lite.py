@@ -1,0 +1,264 @@
+"""Light spans for the framework integrations: an OTel span without the SDK's per-span machinery.
+
+A LangChain chain call makes nine runs and a LlamaIndex query five; with one OTel SDK span each,
+``start_span`` and ``end`` alone cost more than the budget allows a traced call (DESIGN.md:
+traced / untraced <= 1.15). The SDK pays for things spyglass does not need on this path: a
+sampler (ours is always on), a per-span lock, attribute validation and bounding, span processor
+fan-out on start, ``Status`` objects and a context detour to find the parent.
+
+``LiteSpan`` is both an ``opentelemetry.trace.Span`` (so it can be current, be a parent, and take
+attributes, events and a status like any other span) and a ``ReadableSpan`` (so the SQLite and
+OTLP exporters read it exactly as they read an SDK span). ``LiteTracer`` starts one in a few
+microseconds, doing itself what spyglass's processors do on start: the inherited attributes of
+``spyglass.trace`` blocks and the mark of a parent spyglass did not record. A framework run's
+children are started from the parent ``LiteSpan`` directly (``start_child``), so no OTel context
+is built or read for them. At ``end()`` the span goes to the pipeline's processors' ``on_end``,
+as an SDK span would.
+
+Attribute values are checked cheaply: the primitive types pass as they are, homogeneous
+sequences of them become tuples, anything else (``None`` included) is dropped, as the SDK drops
+it, but without a warning per value.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from opentelemetry import trace as otel_trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import Event, ReadableSpan
+from opentelemetry.sdk.trace import Span as SdkSpan
+from opentelemetry.sdk.util.instrumentation import InstrumentationScope
+from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
+from opentelemetry.util.types import AttributeValue
+
+from spyglass.tracer import attributes as A
+from spyglass.tracer._context import _INHERITED
+
+_SAMPLED = TraceFlags(TraceFlags.SAMPLED)
+_UNSET = Status(StatusCode.UNSET)
+_OK = Status(StatusCode.OK)
+_PRIMITIVE = (str, bool, int, float)
+_getrandbits = random.getrandbits
+_time_ns = time.time_ns
+
+Attributes = dict[str, Any]
+"""Attributes as the integrations build them: a fresh dict that the span takes over."""
+
+
+def _clean(value: object) -> AttributeValue | None:
+    """An OTel attribute value, or None when ``value`` is not one (slow path only)."""
+    if isinstance(value, _PRIMITIVE):
+        return value
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return ()
+        first = type(value[0])
+        if first in _PRIMITIVE and all(type(item) is first for item in value):
+            return tuple(value)
+    return None
+
+
+def _cleaned(attributes: Attributes) -> Attributes:
+    """``attributes`` itself when every value is a primitive (the usual case), else a copy with
+    sequences turned into tuples and invalid values dropped."""
+    for value in attributes.values():
+        if type(value) not in _PRIMITIVE:
+            break
+    else:
+        return attributes
+    out: Attributes = {}
+    for key, value in attributes.items():
+        clean = _clean(value)
+        if clean is not None:
+            out[key] = clean
+    return out
+
+
+class LiteSpan(otel_trace.Span, ReadableSpan):
+    """A recording span started by ``LiteTracer`` and handed to the processors when it ends."""
+
+    def __init__(
+        self,
+        name: str,
+        context: SpanContext,
+        parent: SpanContext | None,
+        attributes: Attributes,
+        tracer: LiteTracer,
+    ) -> None:
+        # ReadableSpan's properties read these fields; its __init__ would rebuild them slowly.
+        # ``_ids`` and ``_attrs`` are the same objects as ``_context`` and ``_attributes``,
+        # typed as this class uses them (never None, a mutable dict).
+        self._name = name
+        self._ids = self._context = context
+        self._parent = parent
+        self._attrs = self._attributes = attributes
+        self._events: list[Event] = []
+        self._links = ()
+        self._kind = SpanKind.INTERNAL
+        self._status = _UNSET
+        self._start_time: int | None = _time_ns()
+        self._end_time: int | None = None
+        self._resource = tracer.resource
+        self._instrumentation_scope = tracer.scope
+        self._instrumentation_info = None
+        self._tracer = tracer
+
+    # -- opentelemetry.trace.Span ----------------------------------------------------------------
+
+    def get_span_context(self) -> SpanContext:
+        return self._ids
+
+    def is_recording(self) -> bool:
+        return self._end_time is None
+
+    def set_attribute(self, key: str, value: Any) -> None:
+        if self._end_time is not None:
+            return
+        if type(value) not in _PRIMITIVE:
+            value = _clean(value)
+            if value is None:
+                return
+        self._attrs[key] = value
+
+    def set_attributes(self, attributes: Mapping[str, Any]) -> None:
+        if self._end_time is not None:
+            return
+        for key, value in attributes.items():
+            if type(value) not in _PRIMITIVE:
+                value = _clean(value)
+                if value is None:
+                    continue
+            self._attrs[key] = value
+
+    def add_event(
+        self,
+        name: str,
+        attributes: Mapping[str, Any] | None = None,
+        timestamp: int | None = None,
+    ) -> None:
+        if self._end_time is not None:
+            return
+        clean = _cleaned(dict(attributes)) if attributes else {}
+        self._events.append(Event(name, clean, timestamp or _time_ns()))
+
+    def add_link(self, context: SpanContext, attributes: Mapping[str, Any] | None = None) -> None:
+        return  # spyglass stores no links; the SDK spans it makes carry none either
+
+    def update_name(self, name: str) -> None:
+        if self._end_time is None:
+            self._name = name
+
+    def set_status(self, status: Status | StatusCode, description: str | None = None) -> None:
+        if self._end_time is not None or self._status.status_code is StatusCode.OK:
+            return  # as in the SDK: OK is final
+        if isinstance(status, StatusCode):
+            status = _OK if status is StatusCode.OK else Status(status, description)
+        if status.status_code is StatusCode.UNSET:
+            return
+        self._status = status
+
+    def record_exception(
+        self,
+        exception: BaseException,
+        attributes: Mapping[str, Any] | None = None,
+        timestamp: int | None = None,
+        escaped: bool = False,
+    ) -> None:
+        kind = type(exception)
+        module = kind.__module__
+        qualname = kind.__qualname__
+        event: Attributes = {
+            A.EXCEPTION_TYPE: f"{module}.{qualname}" if module != "builtins" else qualname,
+            A.EXCEPTION_MESSAGE: str(exception),
+            A.EXCEPTION_STACKTRACE: "".join(traceback.format_exception(exception)),
+            A.EXCEPTION_ESCAPED: str(escaped),
+        }
+        if attributes:
+            event.update(attributes)
+        self.add_event("exception", event, timestamp)
+
+    def end(self, end_time: int | None = None) -> None:
+        if self._end_time is not None:
+            return
+        self._end_time = end_time or _time_ns()
+        self._tracer.on_end(self)
+
+    # -- ReadableSpan: the fields are set directly, so only what differs is overridden ----------
+
+    @property
+    def attributes(self) -> Mapping[str, AttributeValue]:
+        return self._attrs
+
+    @property
+    def events(self) -> Sequence[Event]:
+        return tuple(self._events)
+
+    @property
+    def dropped_attributes(self) -> int:
+        return 0
+
+    @property
+    def dropped_events(self) -> int:
+        return 0
+
+    @property
+    def dropped_links(self) -> int:
+        return 0
+
+    def __repr__(self) -> str:
+        return f"LiteSpan({self._name!r}, span_id={self._ids.span_id:016x})"
+
+
+class LiteTracer:
+    """Starts ``LiteSpan``s for one pipeline; ``on_end`` is the pipeline's processors' fan-out."""
+
+    def __init__(
+        self,
+        resource: Resource,
+        scope: InstrumentationScope,
+        on_end: Callable[[ReadableSpan], None],
+    ) -> None:
+        self.resource = resource
+        self.scope = scope
+        self.on_end = on_end
+
+    def start_span(self, name: str, context: Context | None, attributes: Attributes) -> LiteSpan:
+        """A root run's span: parented to the current span of ``context`` (or of the current
+        context), in its trace; a new trace when there is none."""
+        parent_span = otel_trace.get_current_span(context)
+        found: SpanContext | None = parent_span.get_span_context()
+        attributes = _cleaned(attributes)
+        inherited = _INHERITED.get()
+        if inherited:
+            attributes.update(inherited)
+        if found is not None and found.is_valid:
+            trace_id = found.trace_id
+            if not self._ours(parent_span):
+                attributes[A.SPYGLASS_EXTERNAL_PARENT] = format(found.span_id, "016x")
+        else:
+            found = None
+            trace_id = _getrandbits(128) or 1
+        ids = SpanContext(trace_id, _getrandbits(64) or 1, False, _SAMPLED)
+        return LiteSpan(name, ids, found, attributes, self)
+
+    def start_child(self, name: str, parent: LiteSpan, attributes: Attributes) -> LiteSpan:
+        """A span under another of this tracer's spans, without building an OTel context."""
+        attributes = _cleaned(attributes)
+        inherited = _INHERITED.get()
+        if inherited:
+            attributes.update(inherited)
+        up = parent._ids
+        ids = SpanContext(up.trace_id, _getrandbits(64) or 1, False, _SAMPLED)
+        return LiteSpan(name, ids, up, attributes, self)
+
+    def _ours(self, span: otel_trace.Span) -> bool:
+        """Whether ``span`` was recorded by this pipeline (so it is stored with its children)."""
+        if isinstance(span, LiteSpan):
+            return span._resource is self.resource
+        return isinstance(span, SdkSpan) and span.resource is self.resource
