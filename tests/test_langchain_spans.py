@@ -329,3 +329,25 @@ def test_registered_prompt_links_the_prompt_span_and_the_model_call(lc: Path) ->
     assert linked == [("CHAIN", "ChatPromptTemplate"), ("LLM", "ReplyModel")]
     assert {s.prompt_version for s in spans if s.prompt_name} == {str(version.version)}
     assert sum(1 for s in spans if s.kind == "LLM" and s.prompt_name is None) == 1
+
+
+def test_inputs_and_outputs_changed_after_the_run_are_recorded_as_the_run_saw_them(
+    lc: Path,
+) -> None:
+    """Content is serialized on the exporter's thread, after the run: what the program does to
+    the same list or dict afterwards (append to a history, add a key) must not show."""
+    history: list[str] = ["first question"]
+    result: dict[str, object] = {}
+
+    def answer(inputs: dict[str, object]) -> dict[str, object]:
+        result["answer"] = f"seen {len(history)}"
+        return result
+
+    chain = RunnableLambda(answer).with_config(run_name="answerer")
+    assert chain.invoke({"history": history, "question": "q"}) == {"answer": "seen 1"}
+    history.append("second question")
+    result["added later"] = True
+    assert spyglass.flush() is True
+    span = span_named(only_trace(lc), "answerer")
+    assert attr_json(span, A.SPYGLASS_INPUT) == {"history": ["first question"], "question": "q"}
+    assert attr_json(span, A.SPYGLASS_OUTPUT) == {"answer": "seen 1"}

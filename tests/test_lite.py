@@ -20,7 +20,7 @@ from opentelemetry.trace import Status, StatusCode
 
 from spyglass.tracer import attributes as A
 from spyglass.tracer._context import inherit
-from spyglass.tracer._lite import LiteSpan
+from spyglass.tracer._lite import LiteSpan, snapshot
 from spyglass.tracer._pipeline import Pipeline, Settings
 
 
@@ -200,3 +200,68 @@ def test_the_sdk_in_memory_processor_reads_a_light_span() -> None:
     assert finished.name == "chain" and finished.attributes == {"k": "v"}
     assert finished.to_json()  # the SDK's own serializer reads every field
     pipeline.shutdown()
+
+
+def _pairs(key: str, value: object) -> Iterator[tuple[str, object]]:
+    yield key, f"seen {value}"
+
+
+def _broken(_: object) -> Iterator[tuple[str, object]]:
+    yield "before.failure", "kept"
+    raise RuntimeError("extractor bug")
+
+
+def test_deferred_attributes_are_computed_when_first_read(
+    exported: tuple[Pipeline, InMemorySpanExporter],
+) -> None:
+    pipeline, memory = exported
+    calls: list[object] = []
+
+    def counting(value: object) -> Iterator[tuple[str, object]]:
+        calls.append(value)
+        yield "deferred", value
+        yield "skipped", None
+
+    span = pipeline.lite.start_span("chain", None, {"eager": 1})
+    span.defer(counting, 7)
+    span.defer(_pairs, "late", "x")
+    span.end()
+    span.defer(_pairs, "after.end", "ignored")
+    assert pipeline.flush(10)
+    (finished,) = memory.get_finished_spans()
+    assert dict(finished.attributes) == {"eager": 1, "deferred": 7, "late": "seen x"}
+    assert dict(finished.attributes) == {"eager": 1, "deferred": 7, "late": "seen x"}
+    assert calls == [7]  # resolved once, however often it is read
+
+
+def test_a_failing_extractor_loses_only_its_own_attributes(
+    exported: tuple[Pipeline, InMemorySpanExporter], caplog: pytest.LogCaptureFixture
+) -> None:
+    pipeline, memory = exported
+    for _ in range(2):
+        span = pipeline.lite.start_span("chain", None, {})
+        span.defer(_broken, None)
+        span.defer(_pairs, "after", 1)
+        span.end()
+    assert pipeline.flush(10)
+    with caplog.at_level("DEBUG", logger="spyglass"):
+        attributes = [dict(span.attributes) for span in memory.get_finished_spans()]
+    assert attributes == [{"before.failure": "kept", "after": "seen 1"}] * 2
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "_broken" in warnings[0].getMessage()
+
+
+def test_snapshot_keeps_what_the_run_saw() -> None:
+    history = ["hi"]
+    value = {"history": history, "question": "q", "nested": {"k": 1}}
+    copied = snapshot(value)
+    history.append("later")
+    value["extra"] = True
+    value["nested"]["k"] = 2  # type: ignore[index]
+    assert copied == {"history": ["hi"], "question": "q", "nested": {"k": 1}}
+    items = [["a"], "b"]
+    listed = snapshot(items)
+    items[0].append("c")  # type: ignore[union-attr]
+    assert listed == [["a"], "b"]
+    text = "unchanged"
+    assert snapshot(text) is text

@@ -18,14 +18,25 @@ as an SDK span would.
 Attribute values are checked cheaply: the primitive types pass as they are, homogeneous
 sequences of them become tuples, anything else (``None`` included) is dropped, as the SDK drops
 it, but without a warning per value.
+
+**Deferred attributes.** Turning a run's inputs and outputs into JSON (messages, documents,
+chain values) is most of an integration's work. ``defer(extractor, *args)`` keeps the arguments
+and runs the extractor when the span's attributes are first read, which for a finished span is
+on the exporter's thread, not in the traced call. The integration hands over objects the run is
+done with (results, the messages of a finished call), and a shallow copy (``snapshot``) of
+mutable containers, so that appending to a list or adding a key after the run does not change
+what is recorded. An extractor that fails loses its own attributes only (logged once per
+extractor).
 """
 
 from __future__ import annotations
 
+import logging
 import random
+import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from opentelemetry import trace as otel_trace
@@ -40,6 +51,8 @@ from opentelemetry.util.types import AttributeValue
 from spyglass.tracer import attributes as A
 from spyglass.tracer._context import _INHERITED
 
+logger = logging.getLogger("spyglass")
+
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 _UNSET = Status(StatusCode.UNSET)
 _OK = Status(StatusCode.OK)
@@ -49,6 +62,34 @@ _time_ns = time.time_ns
 
 Attributes = dict[str, Any]
 """Attributes as the integrations build them: a fresh dict that the span takes over."""
+
+Extractor = Callable[..., Iterable[tuple[str, Any]]]
+"""Yields ``(key, value)`` pairs; a None value is skipped."""
+
+#: Deferred attributes are resolved once, whichever thread reads first (SQLite's worker, the
+#: OTLP worker, a test): one lock for all spans, held only while extractors run.
+_RESOLVE_LOCK = threading.RLock()
+_failed_extractors: set[str] = set()
+
+
+def snapshot(value: object) -> object:
+    """A shallow copy of a dict or list (and of the dicts and lists directly in it), to defer.
+
+    Enough for what programs do to a value after handing it on (append a message to a history,
+    add a key); objects inside are shared, not copied.
+    """
+    kind = type(value)
+    if kind is dict:
+        return {
+            key: item.copy() if type(item) is list or type(item) is dict else item
+            for key, item in value.items()  # type: ignore[attr-defined]
+        }
+    if kind is list:
+        return [
+            item.copy() if type(item) is list or type(item) is dict else item
+            for item in value  # type: ignore[attr-defined]
+        ]
+    return value
 
 
 def _clean(value: object) -> AttributeValue | None:
@@ -108,6 +149,7 @@ class LiteSpan(otel_trace.Span, ReadableSpan):
         self._instrumentation_scope = tracer.scope
         self._instrumentation_info = None
         self._tracer = tracer
+        self._pending: list[tuple[Extractor, tuple[object, ...]]] | None = None
 
     # -- opentelemetry.trace.Span ----------------------------------------------------------------
 
@@ -135,6 +177,38 @@ class LiteSpan(otel_trace.Span, ReadableSpan):
                 if value is None:
                     continue
             self._attrs[key] = value
+
+    def defer(self, extractor: Extractor, *args: object) -> None:
+        """Add the pairs ``extractor(*args)`` yields when the attributes are first read."""
+        if self._end_time is not None:
+            return
+        if self._pending is None:
+            self._pending = []
+        self._pending.append((extractor, args))
+
+    def _resolve(self) -> None:
+        with _RESOLVE_LOCK:
+            pending, self._pending = self._pending, None
+            if not pending:
+                return
+            attrs = self._attrs
+            for extractor, args in pending:
+                try:
+                    for key, value in extractor(*args):
+                        if type(value) not in _PRIMITIVE:
+                            value = _clean(value)
+                            if value is None:
+                                continue
+                        attrs[key] = value
+                except Exception:
+                    name = getattr(extractor, "__qualname__", repr(extractor))
+                    first = name not in _failed_extractors
+                    _failed_extractors.add(name)
+                    (logger.warning if first else logger.debug)(
+                        "spyglass: extracting %s failed; the span keeps its other attributes",
+                        name,
+                        exc_info=True,
+                    )
 
     def add_event(
         self,
@@ -189,10 +263,20 @@ class LiteSpan(otel_trace.Span, ReadableSpan):
         self._end_time = end_time or _time_ns()
         self._tracer.on_end(self)
 
+    def end_ok(self) -> None:
+        """``set_status(OK)`` and ``end()`` in one call: how most runs finish."""
+        if self._end_time is not None:
+            return
+        self._status = _OK
+        self._end_time = _time_ns()
+        self._tracer.on_end(self)
+
     # -- ReadableSpan: the fields are set directly, so only what differs is overridden ----------
 
     @property
     def attributes(self) -> Mapping[str, AttributeValue]:
+        if self._pending is not None:
+            self._resolve()
         return self._attrs
 
     @property

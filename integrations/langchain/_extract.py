@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from langchain_core.messages import ToolMessage
 from opentelemetry.util.types import AttributeValue
@@ -251,6 +252,29 @@ def tool_end_attributes(output: object, capture: bool, known_call_id: bool) -> P
         output = output.content
     if capture:
         yield A.GEN_AI_TOOL_CALL_RESULT, io_json(output)
+
+
+def io_pairs(key: str, value: object) -> Pairs:
+    """``key``: the JSON of a chain's input or output (deferred to the exporter's thread)."""
+    yield key, io_json(value)
+
+
+def model_request(
+    serialized: Mapping[str, object] | None,
+    params: Mapping[str, object] | None,
+    metadata: Mapping[str, object] | None,
+    inputs: Callable[[Any, bool], Pairs],
+    prompt: Sequence[object],
+    capture: bool,
+) -> Pairs:
+    """Everything a model run's start says: model and provider, parameters, tool definitions,
+    the input messages or prompts. Each part fails alone."""
+    out: Attributes = {}
+    collect(out, model_attributes, serialized, params, metadata)
+    collect(out, parameter_attributes, params, metadata)
+    collect(out, tool_definitions, params)
+    collect(out, inputs, prompt, capture)
+    yield from out.items()
 
 
 def io_json(value: object) -> str:

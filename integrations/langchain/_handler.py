@@ -10,7 +10,7 @@ Design, in the order the research notes demand:
 * The hot path is lean: the start attributes are computed once and handed to ``start_span``, the
   end attributes go in one ``set_attributes`` call. LangChain objects are converted by hand
   (``_messages``) rather than dumped; redaction and SQLite happen on the exporter's thread.
-* It never raises into LangChain: every callback body is guarded, and an extractor's failure
+* It never raises into LangChain: every callback body catches and logs, and an extractor's failure
   costs one attribute (``_extract.collect``).
 """
 
@@ -28,9 +28,10 @@ from spyglass.integrations.langchain import _extract as X
 from spyglass.integrations.langchain._extract import Attributes
 from spyglass.integrations.langchain._response import response_attributes, usage_attributes
 from spyglass.integrations.langchain._runs import Run
-from spyglass.integrations.langchain._spans import RunSpans, guarded
+from spyglass.integrations.langchain._spans import RunSpans, callback_failed
 from spyglass.prompts import prompt_attributes
 from spyglass.tracer import attributes as A
+from spyglass.tracer._lite import snapshot
 
 #: What ``Runnable.stream`` passes to ``on_chain_start`` before the input is known.
 _PLACEHOLDER = {"input": ""}
@@ -61,7 +62,6 @@ class SpyglassCallbackHandler(RunSpans, BaseCallbackHandler):
 
     # -- chains, prompts, parsers, agents -----------------------------------------------------
 
-    @guarded
     def on_chain_start(
         self,
         serialized: dict[str, Any] | None,
@@ -73,49 +73,59 @@ class SpyglassCallbackHandler(RunSpans, BaseCallbackHandler):
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        if not self._wanted(run_id):
-            return
-        tracer, capture = self._settings()
-        name = X.run_name(serialized, kwargs.get("name"), "chain")
-        parent = self._runs.get(parent_run_id)
-        parent_scope = parent.agent_scope if parent is not None else False
-        scope = parent_scope or X.in_agent_scope(metadata)
-        kind = X.chain_kind(name, scope, parent_scope)
-        attributes: Attributes = {}
-        deferred = type(inputs) is dict and inputs == _PLACEHOLDER
-        if capture and not deferred:
-            attributes[A.SPYGLASS_INPUT] = X.io_json(inputs)
-        if kind == "AGENT":
-            X.collect(attributes, X.agent_attributes, name, metadata)
-        prompt = prompt_attributes(metadata) if metadata else None
-        if prompt:
-            attributes.update(prompt)
-            if parent is not None:  # the model call that follows in the parent uses it
-                parent.prompt = prompt
-        run = self._start(run_id, parent, name, kind, capture, attributes, tracer)
-        if run is not None:
-            run.agent_scope = scope
-            run.deferred_input = deferred
+        try:
+            if not self._wanted(run_id):
+                return
+            tracer, capture = self._settings()
+            name = X.run_name(serialized, kwargs.get("name"), "chain")
+            parent = self._runs.get(parent_run_id)
+            parent_scope = parent.agent_scope if parent is not None else False
+            scope = parent_scope or X.in_agent_scope(metadata)
+            kind = X.chain_kind(name, scope, parent_scope)
+            attributes: Attributes = {}
+            deferred = type(inputs) is dict and inputs == _PLACEHOLDER
+            if kind == "AGENT":
+                X.collect(attributes, X.agent_attributes, name, metadata)
+            prompt = prompt_attributes(metadata) if metadata else None
+            if prompt:
+                attributes.update(prompt)
+                if parent is not None:  # the model call that follows in the parent uses it
+                    parent.prompt = prompt
+            run = self._start(run_id, parent, name, kind, capture, attributes, tracer)
+            if run is not None:
+                run.agent_scope = scope
+                run.deferred_input = deferred
+                if capture and not deferred:
+                    run.span.defer(X.io_pairs, A.SPYGLASS_INPUT, snapshot(inputs))
+        except Exception as exc:
+            callback_failed("on_chain_start", exc)
 
-    @guarded
     def on_chain_end(self, outputs: dict[str, Any] | Any, *, run_id: UUID, **kwargs: Any) -> None:
-        self._finish(run_id, lambda run, attrs: _chain_io(run, attrs, outputs, kwargs))
+        try:
+            self._finish(run_id, lambda run, attrs: _chain_io(run, attrs, outputs, kwargs))
+        except Exception as exc:
+            callback_failed("on_chain_end", exc)
 
-    @guarded
     def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        self._finish(run_id, lambda run, attrs: _chain_io(run, attrs, _NO_OUTPUT, kwargs), error)
+        try:
+            self._finish(
+                run_id, lambda run, attrs: _chain_io(run, attrs, _NO_OUTPUT, kwargs), error
+            )
+        except Exception as exc:
+            callback_failed("on_chain_error", exc)
 
-    @guarded
     def on_agent_action(self, action: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        # Legacy AgentExecutor: the action names the executor's run, which is the agent.
-        run = self._runs.get(run_id)
-        if run is not None and run.owner is self and run.kind == "CHAIN":
-            run.kind = "AGENT"
-            run.span.set_attribute(A.SPYGLASS_KIND, "AGENT")
+        try:
+            # Legacy AgentExecutor: the action names the executor's run, which is the agent.
+            run = self._runs.get(run_id)
+            if run is not None and run.owner is self and run.kind == "CHAIN":
+                run.kind = "AGENT"
+                run.span.set_attribute(A.SPYGLASS_KIND, "AGENT")
+        except Exception as exc:
+            callback_failed("on_agent_action", exc)
 
     # -- chat models and LLMs -----------------------------------------------------------------
 
-    @guarded
     def on_chat_model_start(
         self,
         serialized: dict[str, Any],
@@ -127,19 +137,21 @@ class SpyglassCallbackHandler(RunSpans, BaseCallbackHandler):
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        if self._wanted(run_id):
-            self._start_model(
-                serialized,
-                "chat",
-                X.input_messages,
-                messages,
-                run_id,
-                parent_run_id,
-                metadata,
-                kwargs,
-            )
+        try:
+            if self._wanted(run_id):
+                self._start_model(
+                    serialized,
+                    "chat",
+                    X.input_messages,
+                    messages,
+                    run_id,
+                    parent_run_id,
+                    metadata,
+                    kwargs,
+                )
+        except Exception as exc:
+            callback_failed("on_chat_model_start", exc)
 
-    @guarded
     def on_llm_start(
         self,
         serialized: dict[str, Any],
@@ -151,17 +163,20 @@ class SpyglassCallbackHandler(RunSpans, BaseCallbackHandler):
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        if self._wanted(run_id):
-            self._start_model(
-                serialized,
-                "text_completion",
-                X.input_prompts,
-                prompts,
-                run_id,
-                parent_run_id,
-                metadata,
-                kwargs,
-            )
+        try:
+            if self._wanted(run_id):
+                self._start_model(
+                    serialized,
+                    "text_completion",
+                    X.input_prompts,
+                    prompts,
+                    run_id,
+                    parent_run_id,
+                    metadata,
+                    kwargs,
+                )
+        except Exception as exc:
+            callback_failed("on_llm_start", exc)
 
     def _start_model(
         self,
@@ -179,10 +194,6 @@ class SpyglassCallbackHandler(RunSpans, BaseCallbackHandler):
         params = kwargs.get("invocation_params")
         params = params if isinstance(params, Mapping) else None
         attributes: Attributes = {A.GEN_AI_OPERATION_NAME: operation}
-        X.collect(attributes, X.model_attributes, serialized, params, metadata)
-        X.collect(attributes, X.parameter_attributes, params, metadata)
-        X.collect(attributes, X.tool_definitions, params)
-        X.collect(attributes, inputs, prompt, capture)
         name = X.run_name(serialized, kwargs.get("name"), operation)
         parent = self._runs.get(parent_run_id)
         if parent is not None and parent.prompt:  # rendered by a registered prompt just before
@@ -191,26 +202,35 @@ class SpyglassCallbackHandler(RunSpans, BaseCallbackHandler):
         if run is not None:
             run.started_ns = started
             enter_framework_llm(run.span)  # SDK spans made inside nest here and count once
+            # The request, read on the exporter's thread: LangChain built these for this call.
+            run.span.defer(
+                X.model_request, serialized, params, metadata, inputs, snapshot(prompt), capture
+            )
 
-    @guarded
     def on_llm_new_token(self, token: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        run = self._runs.get(run_id)
-        if run is not None and not run.streamed and run.owner is self:
-            run.streamed = True
-            seconds = (time.monotonic_ns() - run.started_ns) / 1e9
-            run.span.set_attribute(A.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, seconds)
+        try:
+            run = self._runs.get(run_id)
+            if run is not None and not run.streamed and run.owner is self:
+                run.streamed = True
+                seconds = (time.monotonic_ns() - run.started_ns) / 1e9
+                run.span.set_attribute(A.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK, seconds)
+        except Exception as exc:
+            callback_failed("on_llm_new_token", exc)
 
-    @guarded
     def on_llm_end(self, response: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        self._finish(run_id, lambda run, attrs: _model_output(run, attrs, response))
+        try:
+            self._finish(run_id, lambda run, attrs: _model_output(run, attrs, response))
+        except Exception as exc:
+            callback_failed("on_llm_end", exc)
 
-    @guarded
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        self._finish(run_id, None, error)
+        try:
+            self._finish(run_id, None, error)
+        except Exception as exc:
+            callback_failed("on_llm_error", exc)
 
     # -- retrievers -----------------------------------------------------------------------------
 
-    @guarded
     def on_retriever_start(
         self,
         serialized: dict[str, Any] | None,
@@ -222,33 +242,39 @@ class SpyglassCallbackHandler(RunSpans, BaseCallbackHandler):
         metadata: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        if not self._wanted(run_id):
-            return
-        tracer, capture = self._settings()
-        attributes: Attributes = {A.GEN_AI_OPERATION_NAME: "retrieval"}
-        if capture and isinstance(query, str):
-            attributes[A.GEN_AI_RETRIEVAL_QUERY_TEXT] = query
-        source = (metadata or {}).get("ls_vector_store_provider")
-        if isinstance(source, str):
-            attributes[A.GEN_AI_DATA_SOURCE_ID] = source
-        name = X.run_name(serialized, kwargs.get("name"), "retriever")
-        parent = self._runs.get(parent_run_id)
-        self._start(run_id, parent, name, "RETRIEVER", capture, attributes, tracer)
+        try:
+            if not self._wanted(run_id):
+                return
+            tracer, capture = self._settings()
+            attributes: Attributes = {A.GEN_AI_OPERATION_NAME: "retrieval"}
+            if capture and isinstance(query, str):
+                attributes[A.GEN_AI_RETRIEVAL_QUERY_TEXT] = query
+            source = (metadata or {}).get("ls_vector_store_provider")
+            if isinstance(source, str):
+                attributes[A.GEN_AI_DATA_SOURCE_ID] = source
+            name = X.run_name(serialized, kwargs.get("name"), "retriever")
+            parent = self._runs.get(parent_run_id)
+            self._start(run_id, parent, name, "RETRIEVER", capture, attributes, tracer)
+        except Exception as exc:
+            callback_failed("on_retriever_start", exc)
 
-    @guarded
     def on_retriever_end(self, documents: Sequence[Any], *, run_id: UUID, **kwargs: Any) -> None:
-        self._finish(
-            run_id,
-            lambda run, attrs: X.collect(attrs, X.documents_attributes, documents, run.capture),
-        )
+        try:
+            self._finish(
+                run_id,
+                lambda run, _: run.span.defer(X.documents_attributes, list(documents), run.capture),
+            )
+        except Exception as exc:
+            callback_failed("on_retriever_end", exc)
 
-    @guarded
     def on_retriever_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        self._finish(run_id, None, error)
+        try:
+            self._finish(run_id, None, error)
+        except Exception as exc:
+            callback_failed("on_retriever_error", exc)
 
     # -- tools ----------------------------------------------------------------------------------
 
-    @guarded
     def on_tool_start(
         self,
         serialized: dict[str, Any] | None,
@@ -261,38 +287,45 @@ class SpyglassCallbackHandler(RunSpans, BaseCallbackHandler):
         inputs: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        if not self._wanted(run_id):
-            return
-        tracer, capture = self._settings()
-        attributes: Attributes = {A.GEN_AI_OPERATION_NAME: "execute_tool"}
-        X.collect(
-            attributes,
-            X.tool_start_attributes,
-            serialized,
-            input_str,
-            inputs,
-            kwargs.get("tool_call_id"),
-            capture,
-        )
-        name = X.run_name(serialized, kwargs.get("name"), "tool")
-        attributes.setdefault(A.GEN_AI_TOOL_NAME, name)
-        parent = self._runs.get(parent_run_id)
-        run = self._start(run_id, parent, name, "TOOL", capture, attributes, tracer)
-        if run is not None:
-            run.tool_call_id = A.GEN_AI_TOOL_CALL_ID in attributes
+        try:
+            if not self._wanted(run_id):
+                return
+            tracer, capture = self._settings()
+            attributes: Attributes = {A.GEN_AI_OPERATION_NAME: "execute_tool"}
+            X.collect(
+                attributes,
+                X.tool_start_attributes,
+                serialized,
+                input_str,
+                inputs,
+                kwargs.get("tool_call_id"),
+                capture,
+            )
+            name = X.run_name(serialized, kwargs.get("name"), "tool")
+            attributes.setdefault(A.GEN_AI_TOOL_NAME, name)
+            parent = self._runs.get(parent_run_id)
+            run = self._start(run_id, parent, name, "TOOL", capture, attributes, tracer)
+            if run is not None:
+                run.tool_call_id = A.GEN_AI_TOOL_CALL_ID in attributes
+        except Exception as exc:
+            callback_failed("on_tool_start", exc)
 
-    @guarded
     def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        self._finish(
-            run_id,
-            lambda run, attrs: X.collect(
-                attrs, X.tool_end_attributes, output, run.capture, run.tool_call_id
-            ),
-        )
+        try:
+            self._finish(
+                run_id,
+                lambda run, _: run.span.defer(
+                    X.tool_end_attributes, output, run.capture, run.tool_call_id
+                ),
+            )
+        except Exception as exc:
+            callback_failed("on_tool_end", exc)
 
-    @guarded
     def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        self._finish(run_id, None, error)
+        try:
+            self._finish(run_id, None, error)
+        except Exception as exc:
+            callback_failed("on_tool_error", exc)
 
 
 def _chain_io(
@@ -303,13 +336,20 @@ def _chain_io(
     if run.deferred_input:
         # Streamed: the real input comes now; without it the placeholder was the real input.
         real = kwargs.get("inputs", _PLACEHOLDER)
-        attributes[A.SPYGLASS_INPUT] = X.io_json(real)
+        run.span.defer(X.io_pairs, A.SPYGLASS_INPUT, snapshot(real))
     if outputs is not _NO_OUTPUT:
-        attributes[A.SPYGLASS_OUTPUT] = X.io_json(outputs)
+        run.span.defer(X.io_pairs, A.SPYGLASS_OUTPUT, snapshot(outputs))
 
 
 def _model_output(run: Run, attributes: Attributes, response: object) -> None:
-    X.collect(attributes, response_attributes, response, run.capture)
-    X.collect(attributes, usage_attributes, response)
+    run.span.defer(_response_pairs, response, run.capture)
     if run.streamed:
         attributes[A.GEN_AI_REQUEST_STREAM] = True
+
+
+def _response_pairs(response: object, capture: bool) -> X.Pairs:
+    """The output messages, finish reasons and usage of a finished model call."""
+    pairs: Attributes = {}
+    X.collect(pairs, response_attributes, response, capture)
+    X.collect(pairs, usage_attributes, response)
+    yield from pairs.items()

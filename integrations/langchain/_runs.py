@@ -41,7 +41,8 @@ class Run:
 
 
 class RunTable:
-    """Locked ``run_id → Run`` map.
+    """``run_id → Run`` map: a claim takes the lock (check and add as one step); a read or a
+    removal is a single dict operation, atomic in CPython, so it takes none.
 
     Keyed by ``UUID.int``: hashing a UUID runs Python code, hashing its int does not, and every
     callback looks a run up a few times.
@@ -58,10 +59,8 @@ class RunTable:
         return len(self._runs)
 
     def get(self, run_id: UUID | None) -> Run | None:
-        if run_id is None:
-            return None
-        with self.lock:
-            return self._runs.get(run_id.int)
+        # One dict lookup is atomic in CPython: no lock to read.
+        return self._runs.get(run_id.int) if run_id is not None else None
 
     def add(self, run_id: UUID, run: Run) -> None:
         """Record a run; call with ``lock`` held, after checking the id is free."""
@@ -70,12 +69,10 @@ class RunTable:
     def release(self, run_id: UUID, owner: object) -> Run | None:
         """Remove and return the run if ``owner`` owns it."""
         key = run_id.int
-        with self.lock:
-            run = self._runs.get(key)
-            if run is None or run.owner is not owner:
-                return None
-            del self._runs[key]
-            return run
+        run = self._runs.get(key)  # atomic; only the owner removes its run, once
+        if run is None or run.owner is not owner:
+            return None
+        return self._runs.pop(key, None)
 
     def release_all(self, owner: object) -> list[Run]:
         """Remove and return every run ``owner`` owns (on uninstall)."""

@@ -4,16 +4,14 @@
 and content setting apply, how a run claims its id in the shared ``RunTable`` (so a second
 handler seeing the same run does nothing), where its span's parent comes from (the parent run's
 span, else the OTel context current at start, never attached), and how a span ends (the end
-attributes in one call, then status OK or the error). ``guarded`` keeps any failure in here
-from reaching LangChain.
+attributes in one call, then status OK or the error). ``callback_failed`` is what every callback
+does with an exception instead of raising it into LangChain.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from functools import wraps
-from typing import TypeVar, cast
 from uuid import UUID
 
 from opentelemetry import context as otel_context
@@ -32,28 +30,21 @@ logger = logging.getLogger("spyglass")
 INTEGRATION = "langchain"
 _OK = Status(StatusCode.OK)
 
-F = TypeVar("F", bound=Callable[..., None])
+
+_failed_callbacks: set[tuple[str, type[BaseException]]] = set()
 
 
-def guarded(method: F) -> F:
-    """Log (once per callback and error type) instead of raising into LangChain."""
-    seen: set[type[BaseException]] = set()
+def callback_failed(callback: str, exc: Exception) -> None:
+    """Log (once per callback and error type) instead of raising into LangChain.
 
-    @wraps(method)
-    def wrapper(*args: object, **kwargs: object) -> None:
-        try:
-            method(*args, **kwargs)
-        except Exception as exc:
-            first = type(exc) not in seen
-            seen.add(type(exc))
-            log = logger.warning if first else logger.debug
-            log(
-                "spyglass: LangChain %s failed; the run continues untraced in part",
-                method.__name__,
-                exc_info=True,
-            )
-
-    return cast(F, wrapper)
+    Each callback body catches its own exceptions and calls this: a decorator would cost a
+    second call and a repack of LangChain's keyword arguments on every event.
+    """
+    key = (callback, type(exc))
+    first = key not in _failed_callbacks
+    _failed_callbacks.add(key)
+    log = logger.warning if first else logger.debug
+    log("spyglass: LangChain %s failed; the run continues untraced in part", callback, exc_info=exc)
 
 
 class RunSpans:
@@ -133,6 +124,6 @@ class RunSpans:
         finally:
             if error is not None and not isinstance(error, GeneratorExit):
                 record_error(span, error)  # a stream closed early is not a failure
+                span.end()
             else:
-                span.set_status(_OK)
-            span.end()
+                span.end_ok()
