@@ -1,6 +1,6 @@
 """Time spyglass's LangChain tracing adds to an offline RAG chain, beside the floor and a peer.
 
-    python benchmarks/langchain_overhead.py [--rounds 15] [--calls 60]
+    python benchmarks/langchain_overhead.py [--rounds 15] [--calls 150]
 
 The chain is the demo's (``spyglass._demo_langchain.build_chain``): a scored retriever over an
 in-memory vector store (k=4), a chat prompt, a stand-in chat model that reports token usage, a
@@ -15,9 +15,10 @@ string parser: 9 runs, so 9 spans, per call. Variants, in one process:
   spyglass's work, caller's thread and worker's;
 * ``spyglass hot path``: the same handler and OTel spans, into a pipeline with no exporter:
   what the callbacks cost the calling thread, without the SQLite writer competing for the GIL;
-* ``OTel spans only``: a handler that starts and ends one OTel SDK span per run in the same
-  pipeline, with no attributes but the kind: the floor of any design that makes SDK spans on
-  the calling thread;
+* ``OTel SDK spans only``: a handler that starts and ends one OTel SDK span per run in the
+  same pipeline, with no attributes but the kind: the floor of any design that makes SDK spans
+  on the calling thread (why the integrations make light spans instead);
+* ``light spans only``: the same with spyglass's light spans (``tracer/_lite.py``);
 * ``openinference``: ``openinference-instrumentation-langchain`` with its own TracerProvider
   and a ``SimpleSpanProcessor`` into an ``InMemorySpanExporter`` (no I/O at all).
 
@@ -53,6 +54,7 @@ from opentelemetry.trace import Span, Tracer, set_span_in_context
 import spyglass
 from spyglass._demo_langchain import QUESTIONS, build_chain
 from spyglass.integrations.langchain import SpyglassCallbackHandler
+from spyglass.tracer._lite import LiteSpan, LiteTracer
 from spyglass.tracer._pipeline import Pipeline, Settings
 
 BUDGET = 1.15
@@ -82,6 +84,22 @@ class SpansOnlyHandler(BaseCallbackHandler):
         self.spans[run_id] = self.tracer.start_span(
             name, context=context, attributes={"spyglass.span.kind": "CHAIN"}
         )
+
+
+class LightSpansOnlyHandler(SpansOnlyHandler):
+    """The same with spyglass's light spans (``tracer/_lite.py``), as the real handler makes."""
+
+    def __init__(self, tracer: LiteTracer) -> None:
+        self.lite = tracer
+        self.spans: dict[UUID, Span] = {}
+
+    def _start(self, run_id: UUID, parent_run_id: UUID | None, name: str) -> None:
+        parent = self.spans.get(parent_run_id) if parent_run_id else None
+        attributes = {"spyglass.span.kind": "CHAIN"}
+        if isinstance(parent, LiteSpan):
+            self.spans[run_id] = self.lite.start_child(name, parent, attributes)
+        else:
+            self.spans[run_id] = self.lite.start_span(name, get_current(), attributes)
 
     def _end(self, run_id: UUID) -> None:
         span = self.spans.pop(run_id, None)
@@ -210,7 +228,7 @@ def report(variants: list[Variant], rounds: int, calls: int) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds")
-    parser.add_argument("--calls", type=int, default=60, help="chain calls per variant per round")
+    parser.add_argument("--calls", type=int, default=150, help="chain calls per variant per round")
     args = parser.parse_args(argv)
     # OpenInference calls LangChain APIs that now warn on every call; keep the table readable.
     warnings.filterwarnings("ignore", module=r"openinference\..*")
@@ -226,9 +244,14 @@ def main(argv: list[str] | None = None) -> int:
             Variant("spyglass", lambda: _spyglass(folder)),
             Variant("spyglass hot path (no exporter)", _nothing, {"callbacks": [hot_path]}),
             Variant(
-                "OTel spans only (no exporter)",
+                "OTel SDK spans only (no exporter)",
                 _nothing,
                 {"callbacks": [SpansOnlyHandler(no_export)]},
+            ),
+            Variant(
+                "light spans only (no exporter)",
+                _nothing,
+                {"callbacks": [LightSpansOnlyHandler(bare.lite)]},
             ),
         ]
         openinference = _openinference_factory()

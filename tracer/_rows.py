@@ -30,7 +30,7 @@ except ImportError:  # pragma: no cover - orjson is a dependency, but stay corre
         return json.loads(raw)
 
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from opentelemetry.sdk.trace import ReadableSpan
@@ -47,7 +47,7 @@ _NUMBERS = (int, float)  # bool is an int: nothing to scrub in any of them
 _STATUS = {StatusCode.OK: "OK", StatusCode.ERROR: "ERROR", StatusCode.UNSET: "UNSET"}
 
 
-@dataclass
+@dataclass(slots=True)  # one per span on the worker: slots make it cheaper to build
 class SpanRow:
     """One ``spans`` row (``values``, in ``SPAN_COLUMNS`` order) plus what it adds elsewhere."""
 
@@ -77,24 +77,49 @@ def _str(value: object) -> str | None:
 
 
 def _plain(attrs: Mapping[str, object]) -> Mapping[str, object]:
-    # An ended span's BoundedAttributes is immutable; its underlying dict avoids the
-    # MutableMapping mixin's per-item __getitem__ (a large share of this module's time).
-    inner = getattr(attrs, "_dict", None)
-    return inner if isinstance(inner, dict) else attrs
+    """``attrs`` as a plain dict, copied in C where the mapping allows it.
+
+    ``ReadableSpan.attributes`` is a ``MappingProxyType`` over the SDK's ``BoundedAttributes``,
+    whose ``items()`` runs the ``MutableMapping`` mixin in Python, an attribute at a time (a
+    large share of this module's time). Both document ``copy()`` as a shallow copy, and the
+    SDK's is ``dict.copy()`` of its storage: one C call.
+    """
+    if type(attrs) is dict:
+        return attrs
+    copy = getattr(attrs, "copy", None)
+    copied = copy() if callable(copy) else None
+    return copied if isinstance(copied, dict) else dict(attrs)
 
 
 def _scrubbed(attrs: Mapping[str, object], redactor: Redactor | None) -> dict[str, object]:
+    """A copy of ``attrs`` to store: sequences as lists, every string in it scrubbed.
+
+    Strings, most values, go straight to ``scrub``: ``scrub_value``'s walk (and the cycle set
+    it allocates) is only needed for sequences.
+    """
     out: dict[str, object] = {}
-    scrub = redactor.scrub_value if redactor is not None else None
+    if redactor is None:
+        for key, value in _plain(attrs).items():
+            out[key] = list(value) if isinstance(value, tuple) else value
+        return out
+    scrub, scrub_value = redactor.scrub, redactor.scrub_value
     for key, value in _plain(attrs).items():
-        if isinstance(value, tuple):
-            value = list(value)
-        out[key] = scrub(value) if scrub is not None and not isinstance(value, _NUMBERS) else value
+        if isinstance(value, str):
+            out[key] = scrub(value)
+        elif isinstance(value, tuple):  # OTel's sequences hold str, bool, int or float
+            out[key] = [
+                scrub(item) if isinstance(item, str) else scrub_value(item) for item in value
+            ]
+        elif isinstance(value, _NUMBERS):
+            out[key] = value
+        else:
+            out[key] = scrub_value(value)
     return out
 
 
 def _events(span: ReadableSpan, redactor: Redactor | None) -> str | None:
-    if not span.events:
+    span_events = span.events  # the SDK's property copies its list of events at each call
+    if not span_events:
         return None
     events = [
         {
@@ -102,33 +127,36 @@ def _events(span: ReadableSpan, redactor: Redactor | None) -> str | None:
             "time_ns": event.timestamp,
             "attributes": _scrubbed(event.attributes or {}, redactor),
         }
-        for event in span.events
+        for event in span_events
     ]
     return _dumps(events)
 
 
-def _texts(value: object, key: str = "") -> Iterator[str]:
-    """String leaves of parsed JSON, skipping structural keys (roles, part types, ids)."""
+def _collect_texts(value: object, key: str, out: list[str]) -> None:
+    """Append the string leaves of parsed JSON to ``out``, skipping structural keys (roles,
+    part types, ids). Appends rather than yields: a generator per nested dict and list, each
+    re-yielding its children's strings, cost more than the walk itself."""
     if isinstance(value, str):
         if key not in _STRUCTURAL_KEYS:
-            yield value
+            out.append(value)
     elif isinstance(value, dict):
         for k, v in value.items():
-            yield from _texts(v, k)
+            _collect_texts(v, k, out)
     elif isinstance(value, list):
         for item in value:
-            yield from _texts(item, key)
+            _collect_texts(item, key, out)
 
 
-def _json_texts(raw: object) -> Iterator[str]:
+def _collect_json_texts(raw: object, out: list[str]) -> None:
+    """The string leaves of the JSON text ``raw``, or ``raw`` itself if it is not JSON."""
     if not isinstance(raw, str):
         return
     try:
         parsed = _loads(raw)
     except ValueError:
-        yield raw
+        out.append(raw)
         return
-    yield from _texts(parsed)
+    _collect_texts(parsed, "", out)
 
 
 _SEARCHED = (
@@ -149,7 +177,7 @@ def search_texts(attrs: Mapping[str, object]) -> list[str]:
     if isinstance(query, str):
         texts.append(query)
     for key in _SEARCHED:
-        texts.extend(_json_texts(attrs.get(key)))
+        _collect_json_texts(attrs.get(key), texts)
     return texts
 
 
@@ -208,7 +236,8 @@ def span_to_row(span: ReadableSpan, redactor: Redactor | None) -> SpanRow:
     attrs = _scrubbed(span.attributes or {}, redactor)
     external = A.SPYGLASS_EXTERNAL_PARENT in attrs
     parent_id = None if span.parent is None or external else format(span.parent.span_id, "016x")
-    message = span.status.description
+    span_status = span.status
+    message = span_status.description
     if message and redactor is not None:
         message = redactor.scrub(message)
     project = _project(span)
@@ -216,7 +245,7 @@ def span_to_row(span: ReadableSpan, redactor: Redactor | None) -> SpanRow:
     start = span.start_time or 0
     end = span.end_time or start
     name = span.name if redactor is None else redactor.scrub(span.name)
-    status = _STATUS.get(span.status.status_code, "UNSET")
+    status = _STATUS.get(span_status.status_code, "UNSET")
     row = SpanRow(
         values=(
             trace_id,
