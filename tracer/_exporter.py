@@ -5,6 +5,13 @@ search-index rows and the per-trace roll-up go in together, so a killed process 
 all of a batch or none of it. Span row ids are allocated inside the write lock, which lets the
 contentless FTS index use them as its rowids without a read-back.
 
+Rows go in many per statement (``INSERT ... VALUES (...), (...), ...``), not one
+``executemany`` step each. Python's sqlite3 lets go of the GIL around every step and must win it
+back from the traced program's thread afterwards; when that thread is busy, each hand-off waits
+for the interpreter's switch interval. Row by row, writing a thousand spans next to a busy
+program cost that program ten times the exporter's own CPU (``benchmarks/throughput.py``
+measures it); 64 rows a statement make the hand-offs 64 times fewer.
+
 The connection belongs to one process: after ``fork()`` the child opens its own (see
 ``_fork_hooks``). A batch that fails (locked past the busy timeout, read-only, disk full,
 corrupt) is kept and retried with the next one, up to a bound; every failure kind is logged
@@ -44,6 +51,52 @@ _INSERT_DOCUMENT = (
     "(span_row, position, trace_id, doc_id, score, content, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_SEARCH = "INSERT INTO search (rowid, text) VALUES (?, ?)"
+
+#: Rows per multi-row statement: bigger saves few hand-offs and costs more to compile.
+_ROWS_PER_STATEMENT = 64
+_multi_row_sql: dict[tuple[str, int], str] = {}
+
+
+def _multi_row(statement: str, count: int) -> str:
+    """``statement`` (one ``VALUES (...)`` row, maybe an ``ON CONFLICT`` tail), ``count`` times."""
+    key = (statement, count)
+    sql = _multi_row_sql.get(key)
+    if sql is None:
+        head, _, rest = statement.partition("VALUES")
+        row, _, tail = rest.partition(")")
+        sql = f"{head}VALUES {', '.join([row.strip() + ')'] * count)}{tail}"
+        _multi_row_sql[key] = sql
+    return sql
+
+
+def _insert(conn: sqlite3.Connection, statement: str, rows: Sequence[Sequence[object]]) -> None:
+    """Every row of ``rows``, in as few statements as the variable limit allows.
+
+    Chunks are ``_ROWS_PER_STATEMENT`` rows, then powers of two for the rest, so each size's
+    SQL is compiled once and stays in the connection's statement cache.
+    """
+    if not rows:
+        return
+    width = len(rows[0])
+    limit = max(1, min(_ROWS_PER_STATEMENT, _variable_limit(conn) // width))
+    start, total = 0, len(rows)
+    while start < total:
+        size = limit
+        while size > total - start:
+            size //= 2
+        chunk = rows[start : start + size]
+        conn.execute(_multi_row(statement, size), [value for row in chunk for value in row])
+        start += size
+
+
+def _variable_limit(conn: sqlite3.Connection) -> int:
+    """How many ``?`` one statement may hold (999 in old SQLite builds, 32,766 since 3.32)."""
+    try:
+        return conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    except (AttributeError, sqlite3.Error):  # Python < 3.11
+        return 999
+
+
 _UPSERT_TRACE = """
 INSERT INTO traces (trace_id, project, name, root_span_id, start_ns, end_ns, status,
                     span_count, error_count, input_tokens, output_tokens, session_id, user_id)
@@ -246,7 +299,7 @@ class SQLiteSpanExporter(SpanExporter):
             base = conn.execute("SELECT coalesce(max(id), 0) FROM spans").fetchone()[0]
             numbered = list(enumerate(rows, base + 1))
             changes = conn.total_changes
-            conn.executemany(_INSERT_SPAN, [(rid, *row.values) for rid, row in numbered])
+            _insert(conn, _INSERT_SPAN, [(rid, *row.values) for rid, row in numbered])
             if conn.total_changes - changes != len(rows):
                 # Some spans were stored already (INSERT OR IGNORE): a span exported twice must
                 # not be counted twice in its trace, nor get a second set of documents and
@@ -254,13 +307,13 @@ class SQLiteSpanExporter(SpanExporter):
                 stored = {r[0] for r in conn.execute("SELECT id FROM spans WHERE id > ?", (base,))}
                 numbered = [(rid, row) for rid, row in numbered if rid in stored]
             documents = [(rid, *doc) for rid, row in numbered for doc in row.documents]
-            if documents:
-                conn.executemany(_INSERT_DOCUMENT, documents)
-            conn.executemany(
+            _insert(conn, _INSERT_DOCUMENT, documents)
+            _insert(
+                conn,
                 _INSERT_SEARCH,
                 [(rid, row.search_text) for rid, row in numbered if row.search_text],
             )
-            conn.executemany(_UPSERT_TRACE, _trace_rollups([row for _, row in numbered]))
+            _insert(conn, _UPSERT_TRACE, _trace_rollups([row for _, row in numbered]))
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
