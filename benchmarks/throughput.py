@@ -7,11 +7,11 @@ triggers ≈ 5,600/s); a burst of 100,000 spans: none dropped, memory bounded (t
 (a) Sustained: RAG-shaped traces of four spans (a chain root; a retriever with 4 documents; an
 LLM span with ~1 KB of messages JSON; an output-parser chain) go through the real pipeline
 (spyglass's ``TracerProvider``, ``BlockingBatchProcessor``, ``SQLiteSpanExporter`` with
-redaction on), timed from the first span to the end of ``flush()``. Beside it: the same pipeline
-with spans that carry no text (so no search-index rows), the exporter alone on pre-built spans
-(no producer competing for the GIL), and a naive exporter (``SimpleSpanProcessor``, one INSERT
-and one transaction per span, an FTS trigger per row) into a scratch file. Medians of
-``--repeats`` interleaved runs.
+redaction on), timed from the first span to the end of ``flush()``. Beside it: the same traces
+as light spans (``tracer/_lite.py``, what the framework integrations make), spans that carry
+no text (so no search-index rows), the exporter alone on pre-built spans (no producer competing
+for the GIL), and a naive exporter (``SimpleSpanProcessor``, one INSERT and one transaction per
+span, an FTS trigger per row) into a scratch file. Medians of ``--repeats`` interleaved runs.
 
 (b) Burst: each case in a fresh interpreter, so peak-RSS growth (``ru_maxrss``) is its own.
 
@@ -51,6 +51,7 @@ from opentelemetry.trace import Tracer
 
 from spyglass.tracer import attributes as A
 from spyglass.tracer._exporter import SQLiteSpanExporter
+from spyglass.tracer._lite import LiteTracer
 from spyglass.tracer._pipeline import Pipeline, Settings
 from spyglass.tracer._redact import Redactor
 from spyglass.tracer._rows import SpanRow, _dumps, search_texts, span_to_row
@@ -156,6 +157,20 @@ def emit(tracer: Tracer, shapes: Sequence[TraceShape], spans: int) -> None:
         root.end()
 
 
+def emit_light(lite: LiteTracer, shapes: Sequence[TraceShape], spans: int) -> None:
+    """The same traces as ``emit``, as light spans: how the framework integrations make them."""
+    for i in range(spans // SPANS_PER_TRACE):
+        shape = shapes[i % len(shapes)]
+        root = lite.start_span("rag-chain", None, dict(shape.chain))
+        for name, attributes in (
+            ("retriever", shape.retriever),
+            ("chat-model", shape.llm),
+            ("output-parser", shape.parser),
+        ):
+            lite.start_child(name, root, dict(attributes)).end_ok()
+        root.end_ok()
+
+
 def llm_span_bytes(shapes: Sequence[TraceShape]) -> int:
     llm = shapes[0].llm
     return len(str(llm.get(A.GEN_AI_INPUT_MESSAGES, ""))) + len(
@@ -194,15 +209,24 @@ def _count(db: Path, table: str = "spans") -> int:
         conn.close()
 
 
-def sustained_pipeline(directory: Path, shapes: Sequence[TraceShape], spans: int) -> Rate:
+def sustained_pipeline(
+    directory: Path, shapes: Sequence[TraceShape], spans: int, light: bool = False
+) -> Rate:
     """Spans/s through spyglass's pipeline, first span to end of flush."""
     db = directory / f"pipeline-{time.monotonic_ns()}.db"
     pipeline = Pipeline(Settings(db=db, project="bench", redactor=Redactor()))
+
+    def produce(count: int) -> None:
+        if light:
+            emit_light(pipeline.lite, shapes, count)
+        else:
+            emit(pipeline.tracer, shapes, count)
+
     try:
-        emit(pipeline.tracer, shapes, 2_000)  # warm-up: open, migrate, first batches
+        produce(2_000)  # warm-up: open, migrate, first batches
         assert pipeline.flush(60)
         clock = _Clock()
-        emit(pipeline.tracer, shapes, spans)
+        produce(spans)
         assert pipeline.flush(120)
         rate = clock.rate(spans)
     finally:
@@ -515,6 +539,9 @@ def main() -> None:
         runs = {
             "pipeline, search index on": lambda: sustained_pipeline(
                 directory, text_shapes, args.spans
+            ),
+            "pipeline, light spans (as integrations make)": lambda: sustained_pipeline(
+                directory, text_shapes, args.spans, light=True
             ),
             "pipeline, spans without text (no FTS rows)": lambda: sustained_pipeline(
                 directory, bare_shapes, args.spans
