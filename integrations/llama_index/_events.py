@@ -22,7 +22,6 @@ from spyglass.integrations.llama_index import _usage as U
 from spyglass.integrations.llama_index._records import Record
 from spyglass.integrations.llama_index._tracker import Tracker
 from spyglass.tracer import attributes as A
-from spyglass.tracer._serialize import to_json
 from spyglass.tracer._trace import record_error
 
 Handler = Callable[[Tracker, Record, object], None]
@@ -35,20 +34,22 @@ def _llm_start(record: Record, event: object, operation: str) -> None:
     state.started = True
     attrs = record.attrs
     attrs[A.GEN_AI_OPERATION_NAME] = operation
-    X.collect(attrs, X.model_attributes, getattr(event, "model_dict", None))
+    model_dict = getattr(event, "model_dict", None)
+    if type(model_dict) is dict:  # the LLM's to_dict(), as the event holds it
+        X.collect(attrs, X.request_model, model_dict)
+        record.defer(X.model_parameters, model_dict.copy())
+    else:
+        X.collect(attrs, X.model_attributes, model_dict)
     if A.GEN_AI_REQUEST_MODEL not in attrs and A.GEN_AI_REQUEST_MODEL not in (
         getattr(record.span, "attributes", None) or {}
     ):
         _metadata_model(record)
     if operation == "chat":
-        messages = list(getattr(event, "messages", None) or ())
-        state.input_text = M.text_of_messages(messages)
-        content = M.messages_list(messages, record.capture)
+        state.chat = True
+        state.input = list(getattr(event, "messages", None) or ())
     else:
-        prompt = getattr(event, "prompt", "")
-        state.input_text = str(prompt)
-        content = M.prompt_messages(prompt, record.capture)
-    attrs[A.GEN_AI_INPUT_MESSAGES] = X.content_json(content)
+        state.input = getattr(event, "prompt", "")
+    record.defer(X.input_messages, state.chat, state.input, record.capture)
 
 
 def _metadata_model(record: Record) -> None:
@@ -83,17 +84,16 @@ def on_llm_end(tracker: Tracker, record: Record, event: object) -> None:
     response = getattr(event, "response", None)
     if state is None or response is None:
         return
-    attrs = record.attrs
-    message = M.response_message(response, record.capture)
-    if message is not None:
-        attrs[A.GEN_AI_OUTPUT_MESSAGES] = X.content_json([message])
-        state.output_text = X.output_text(response) or ""
+    # ``acomplete`` → ``complete`` ends twice with the same response: record it once.
+    if response is not state.output and M.has_answer(response):
+        state.output = response
+        record.defer(X.output_messages, response, record.capture)
     usage: dict[str, object] = {}
     X.collect(usage, U.usage_attributes, response)
     if usage:
         state.reported_usage = True
-        attrs.update(usage)
-    X.collect(attrs, U.response_attributes, response)
+        record.attrs.update(usage)
+    X.collect(record.attrs, U.response_attributes, response)
     if record.deferred:  # the stream it returned is done
         tracker.finish(record, None, None)
 
@@ -132,14 +132,15 @@ def on_retrieval_start(tracker: Tracker, record: Record, event: object) -> None:
 
 
 def on_retrieval_end(tracker: Tracker, record: Record, event: object) -> None:
-    nodes = getattr(event, "nodes", None)
-    if isinstance(nodes, list):
-        X.collect(record.attrs, X.documents_attributes, nodes, record.capture)
+    docs = X.documents(getattr(event, "nodes", None), record.capture)
+    if docs is not None:
+        record.has_documents = True
+        record.defer(X.content_pairs, A.GEN_AI_RETRIEVAL_DOCUMENTS, docs)
 
 
 def on_embedding_start(tracker: Tracker, record: Record, event: object) -> None:
     if A.GEN_AI_REQUEST_MODEL not in record.attrs:
-        X.collect(record.attrs, X.embedding_model, getattr(event, "model_dict", None))
+        X.collect(record.attrs, X.request_model, getattr(event, "model_dict", None))
 
 
 def on_embedding_end(tracker: Tracker, record: Record, event: object) -> None:
@@ -156,11 +157,13 @@ def on_rerank_start(tracker: Tracker, record: Record, event: object) -> None:
         record.attrs,
         X.reranker_start_attributes,
         getattr(event, "query", None),
-        getattr(event, "nodes", None),
         getattr(event, "top_n", None),
         getattr(event, "model_name", None),
         record.capture,
     )
+    docs = X.documents(getattr(event, "nodes", None), record.capture)
+    if docs is not None:
+        record.defer(X.content_pairs, A.SPYGLASS_RERANKER_INPUT_DOCUMENTS, docs)
 
 
 def on_exception(tracker: Tracker, record: Record, event: object) -> None:
@@ -182,7 +185,8 @@ def on_workflow_output(tracker: Tracker, record: Record, event: object) -> None:
     if record.capture and record.role != C.AGENT:
         output = getattr(event, "output", None)
         text = X.output_text(output)
-        record.attrs[A.SPYGLASS_OUTPUT] = to_json(text if text is not None else str(output))
+        record.has_output = True
+        record.defer(X.io_attributes, None, text if text is not None else str(output))
 
 
 HANDLERS: dict[str, Handler] = {

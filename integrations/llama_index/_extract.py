@@ -5,6 +5,14 @@ prompt, a tool call, the text going in or out) and yields ``(key, value)`` pairs
 runs each through ``collect``, which catches whatever an odd object raises, so a surprising
 field costs one attribute, never the span. Nothing here touches OpenTelemetry or LlamaIndex
 imports: plain functions of plain inputs, tested one by one.
+
+The extractors that cost time in proportion to the content (``model_parameters``,
+``input_messages``, ``output_messages``, ``content_pairs``, ``io_attributes``,
+``tool_result``) are the ones the tracker defers to the exporter's thread; what they
+read must then be what the call saw: a copy, an immutable value, or an object LlamaIndex is
+done with. Nodes are the exception: rerankers and postprocessors change a node's score, text
+and metadata in place after it was retrieved, so ``documents`` reads them at once into plain
+dicts, and only their JSON is deferred.
 """
 
 from __future__ import annotations
@@ -153,6 +161,11 @@ def output_text(result: object, depth: int = 0) -> str | None:
     return None
 
 
+def content_pairs(key: str, data: object) -> Pairs:
+    """``key``: the JSON of content read already (documents)."""
+    yield key, content_json(data)
+
+
 def io_attributes(text_in: str | None, text_out: str | None) -> Pairs:
     if text_in is not None:
         yield A.SPYGLASS_INPUT, to_json(text_in)
@@ -173,9 +186,20 @@ def model_name(model_dict: Mapping[str, object]) -> str | None:
 
 def model_attributes(model_dict: object) -> Pairs:
     """Request model and parameters from an event's ``model_dict`` (the LLM's ``to_dict()``)."""
+    yield from request_model(model_dict)
+    yield from model_parameters(model_dict)
+
+
+def request_model(model_dict: object) -> Pairs:
+    """The model an event's ``model_dict`` names (an LLM's or an embedding model's)."""
+    if type(model_dict) is dict or isinstance(model_dict, Mapping):
+        yield A.GEN_AI_REQUEST_MODEL, model_name(model_dict)
+
+
+def model_parameters(model_dict: object) -> Pairs:
+    """Sampling parameters, and every other plain setting, from an LLM's ``model_dict``."""
     if not isinstance(model_dict, Mapping):
         return
-    yield A.GEN_AI_REQUEST_MODEL, model_name(model_dict)
     for attribute, keys in _PARAMETERS:
         for key in keys:
             value = _number(model_dict.get(key))
@@ -248,7 +272,12 @@ def tool_start_attributes(
 def tool_end_attributes(result: object, capture: bool) -> Pairs:
     if capture and result is not None:
         text = output_text(result)
-        yield A.GEN_AI_TOOL_CALL_RESULT, to_json(text if text is not None else result)
+        yield from tool_result(text if text is not None else result)
+
+
+def tool_result(value: object) -> Pairs:
+    """A tool's result: its text, else the value it returned."""
+    yield A.GEN_AI_TOOL_CALL_RESULT, to_json(value)
 
 
 def tool_error(result: object) -> BaseException | None:
@@ -261,27 +290,47 @@ def tool_error(result: object) -> BaseException | None:
     return RuntimeError(output_text(result) or "tool reported an error")
 
 
-def documents_attributes(nodes: list[object], capture: bool) -> Pairs:
-    """Every node with its id and score (content and metadata when captured), in rank order."""
-    yield A.GEN_AI_RETRIEVAL_DOCUMENTS, content_json(M.nodes_list(nodes, capture))
+def documents(nodes: object, capture: bool) -> list[dict[str, object]] | None:
+    """Every node of a node list with its id and score (content and metadata when captured),
+    in rank order, read now; None when ``nodes`` is not a list or a node cannot be read."""
+    if not isinstance(nodes, list):
+        return None
+    try:
+        return M.nodes_list(nodes, capture)
+    except Exception:
+        logger.debug("spyglass: reading LlamaIndex nodes failed", exc_info=True)
+        return None
 
 
-def reranker_start_attributes(
-    query: object, nodes: object, top_n: object, model: object, capture: bool
-) -> Pairs:
-    """What a reranker was given: the query, the nodes with their first-stage scores."""
+def reranker_start_attributes(query: object, top_n: object, model: object, capture: bool) -> Pairs:
+    """What a reranker was given, but its nodes (``documents``): the query, ``top_n``, the
+    model."""
     text = query_text(query)
     if capture and text is not None:
         yield A.GEN_AI_RETRIEVAL_QUERY_TEXT, text
-    if isinstance(nodes, list):
-        docs = M.nodes_list(nodes, capture)
-        yield A.SPYGLASS_RERANKER_INPUT_DOCUMENTS, content_json(docs)
     if isinstance(top_n, int) and not isinstance(top_n, bool):
         yield A.GEN_AI_REQUEST_TOP_K, top_n
     if isinstance(model, str) and model and model != _UNKNOWN_MODEL:
         yield A.GEN_AI_REQUEST_MODEL, model
 
 
-def embedding_model(model_dict: object) -> Pairs:
-    if isinstance(model_dict, Mapping):
-        yield A.GEN_AI_REQUEST_MODEL, model_name(model_dict)
+# --- messages in and out of a model call (deferred) ------------------------------------------
+
+
+def input_messages(chat: bool, source: object, capture: bool) -> Pairs:
+    """A model call's input: its chat messages (``chat``), else its prompt as one message."""
+    if chat and isinstance(source, list):
+        yield A.GEN_AI_INPUT_MESSAGES, content_json(M.messages_list(source, capture))
+    else:
+        yield A.GEN_AI_INPUT_MESSAGES, content_json(M.prompt_messages(source, capture))
+
+
+def output_messages(output: object, capture: bool) -> Pairs:
+    """A model call's answer: a response's message, or the string ``predict()`` returned."""
+    if isinstance(output, str):
+        part: M.Part = {"type": "text", "content": M.cap(output)} if capture else {"type": "text"}
+        message: M.Message | None = {"role": "assistant", "parts": [part]}
+    else:
+        message = M.response_message(output, capture)
+    if message is not None:
+        yield A.GEN_AI_OUTPUT_MESSAGES, content_json([message])

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Final
 
+from spyglass.tracer._lite import snapshot
 from spyglass.tracer._serialize import TRUNCATION_MARKER
 
 _ABSENT: set[tuple[type, str]] = set()
@@ -179,18 +180,28 @@ def response_message(response: object, capture: bool) -> Message | None:
     return {"role": "assistant", "parts": [part]}
 
 
+def has_answer(response: object) -> bool:
+    """Whether ``response_message`` finds a message in ``response`` (without building it)."""
+    return attr(response, "message") is not None or attr(response, "text") is not None
+
+
 def text_of_messages(messages: Iterable[object]) -> str:
     """The text of messages, for token estimates."""
     return "\n".join(str(getattr(message, "content", "") or "") for message in messages)
 
 
 def node_dict(node_with_score: object, capture: bool) -> dict[str, object]:
-    """A ``NodeWithScore`` (or a bare node) as ``{"id", "score", "content", "metadata"}``."""
+    """A ``NodeWithScore`` (or a bare node) as ``{"id", "score", "content", "metadata"}``.
+
+    Read when the nodes are handed over (their JSON may be built later): rerankers and
+    postprocessors change scores, text and metadata in place afterwards, so the metadata is
+    copied (``snapshot``: the lists and dicts directly inside too).
+    """
     node = getattr(node_with_score, "node", node_with_score)
     score = attr(node_with_score, "score")
     doc: dict[str, object] = {
         "id": attr(node, "node_id") or attr(node, "id_"),
-        "score": score if isinstance(score, (int, float)) and not isinstance(score, bool) else None,
+        "score": score if type(score) is float or _is_number(score) else None,
     }
     if capture:
         text = attr(node, "text")  # TextNode: the content, without a formatting pass
@@ -199,8 +210,15 @@ def node_dict(node_with_score: object, capture: bool) -> dict[str, object]:
             text = get_content() if callable(get_content) else None
         doc["content"] = _text(text)
         metadata = attr(node, "metadata")
-        doc["metadata"] = dict(metadata) if isinstance(metadata, Mapping) else None
+        if type(metadata) is dict:  # the usual case; an ABC isinstance check is slow
+            doc["metadata"] = snapshot(metadata) if metadata else {}
+        else:
+            doc["metadata"] = dict(metadata) if isinstance(metadata, Mapping) else None
     return doc
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def nodes_list(nodes: Iterable[object], capture: bool) -> list[dict[str, object]]:

@@ -2,9 +2,17 @@
 
 A ``Record`` holds the OTel span, the context it was attached with, and the attributes
 gathered for it so far: events and the span's exit add to ``attrs``, which is set on the span
-in one call when it ends (one lock round-trip and one validation pass, instead of one per
-attribute). Only the kind, integration, model, provider and operation are set at start, where
-samplers and the prompt-link processor look for them.
+in one call when it ends (one validation pass, instead of one per attribute). Only the kind,
+integration, model, provider and operation are set at start, where samplers and the
+prompt-link processor look for them.
+
+What costs time in proportion to the content (JSON of messages and documents, token
+estimates) goes to ``later`` instead: extractors with the objects they read, handed to the
+span when it ends (``LiteSpan.defer``) and run when the exporter first reads its attributes,
+off the traced call. They are kept on the record, not deferred on the span as they come, so
+that a span ended by uninstall (``Tracker.close``) keeps exactly what it kept before: neither
+``attrs`` nor ``later``. Deferred pairs land after ``attrs``, so on any one span a key is
+either set in ``attrs`` or deferred, never both (usage: reported, or estimated later).
 
 Plumbing spans folded into a record (``_query`` into ``query``) are *aliases*: the dispatcher
 id maps to the same record, so their children and events land on it.
@@ -19,7 +27,7 @@ from dataclasses import dataclass, field
 from opentelemetry.context import Context
 
 from spyglass.integrations.llama_index._classify import Profile
-from spyglass.tracer._lite import LiteSpan
+from spyglass.tracer._lite import Extractor, LiteSpan
 
 
 @dataclass(eq=False, slots=True)
@@ -27,8 +35,13 @@ class LLMState:
     """What one logical model call has seen (several LlamaIndex calls may fold into it)."""
 
     started: bool = False
-    input_text: str = ""
-    output_text: str | None = None
+    chat: bool = False
+    """The first Start event was a chat call: ``input`` is its messages, else its prompt."""
+    input: object = ""
+    """What the call was given (read when the usage is estimated, off the traced call)."""
+    output: object = None
+    """What its answer is read from: the last End event's response with a message or text,
+    or the string ``predict()`` returned; None until there is one."""
     reported_usage: bool = False
     first_chunk: bool = False
     nested: bool = False
@@ -61,6 +74,20 @@ class Record:
     embedded: int = 0
     """Texts embedded so far (an EMBEDDING span may see several End events)."""
     prompt: tuple[str, str] | None = None
+    later: list[tuple[Extractor, tuple[object, ...]]] | None = None
+    """Extractors to defer to the span when it ends (see the module docstring)."""
+    has_documents: bool = False
+    """Retrieved documents are recorded already (an End event's nodes, deferred)."""
+    has_output: bool = False
+    """A workflow event recorded the output already (the result does not replace it)."""
+
+    def defer(self, extractor: Extractor, *args: object) -> None:
+        """Add the pairs ``extractor(*args)`` yields to the span's attributes, computed later."""
+        later = self.later
+        if later is None:
+            self.later = [(extractor, args)]
+        else:
+            later.append((extractor, args))
 
     def ancestors(self) -> list[Record]:
         out: list[Record] = []

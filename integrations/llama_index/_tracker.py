@@ -13,7 +13,9 @@
   under it, when consumed, closed or garbage collected. An LLM method returning a live
   generator stays open until its End event (or the generator is collected).
 * **Cheap.** Profiles are cached per class and method, attributes are gathered in a dict and
-  set once at the end, and nothing is serialized that the span does not keep.
+  set once at the end, and nothing is serialized that the span does not keep. JSON and token
+  estimates are deferred to the exporter's thread (``Record.defer``; at start, the input of
+  a chain and the nodes a reranker is given, ``LiteSpan.defer``).
 """
 
 from __future__ import annotations
@@ -28,21 +30,20 @@ from types import FrameType
 from opentelemetry import context as otel_context
 from opentelemetry import trace as otel_trace
 from opentelemetry.context import Context
-from opentelemetry.trace import Status, StatusCode
 
 from spyglass.integrations._nesting import enter_framework_llm
 from spyglass.integrations.llama_index import _classify as C
 from spyglass.integrations.llama_index import _extract as X
 from spyglass.integrations.llama_index import _finish
+from spyglass.integrations.llama_index._messages import attr
 from spyglass.integrations.llama_index._records import LLMState, Record
 from spyglass.tracer import attributes as A
-from spyglass.tracer._lite import LiteTracer
+from spyglass.tracer._lite import Extractor, LiteTracer
 from spyglass.tracer._trace import record_error
 
 logger = logging.getLogger("spyglass")
 
 INTEGRATION = "llama_index"
-_OK = Status(StatusCode.OK)
 _STREAMING_RESULTS = frozenset({"StreamingResponse", "AsyncStreamingResponse"})
 _OPERATIONS = {
     C.RETRIEVER: "retrieval",
@@ -50,6 +51,8 @@ _OPERATIONS = {
     C.TOOL: "execute_tool",
     C.AGENT: "invoke_agent",
 }
+Deferred = tuple[Extractor, tuple[object, ...]]
+"""An extractor and its arguments, for ``LiteSpan.defer``."""
 #: How far up the call stack to look for a running stream's frame.
 _MAX_STACK = 256
 #: Leaked spans remembered (see the module docstring); old ones are forgotten first.
@@ -76,7 +79,6 @@ class Tracker:
         instance: object,
         parent_id: str | None,
     ) -> None:
-        profile = C.profile(instance, id_)
         parent = self.records.get(parent_id) if parent_id else None
         if self.deferred:
             streaming = self._streaming_parent()
@@ -85,19 +87,33 @@ class Tracker:
                 parent is not None and (parent is streaming or streaming in parent.ancestors())
             ):
                 parent = streaming
-        if parent is not None and C.is_plumbing(
-            parent.role, parent.instance, parent.profile.method,
-            profile.role, instance, profile.method,
-        ):  # fmt: skip
-            self.records[id_] = parent
-            parent.aliases.append(id_)
-            return
+        if parent is not None:
+            # A component calling itself (``query`` → ``_query``), the most common plumbing,
+            # is recognised without this span's profile; ``is_plumbing`` decides the rest.
+            if (
+                instance is parent.instance
+                and instance is not None
+                and parent.role in C.COMPONENT_ROLES
+            ):
+                self._alias(parent, id_)
+                return
+            profile = C.profile(instance, id_)
+            if C.is_plumbing(
+                parent.role, parent.instance, parent.profile.method,
+                profile.role, instance, profile.method,
+            ):  # fmt: skip
+                self._alias(parent, id_)
+                return
+        else:
+            profile = C.profile(instance, id_)
         before = otel_context.get_current()
-        attributes = self._start_attributes(profile, bound_args, instance)
+        attributes, later = self._start_attributes(profile, bound_args, instance)
         if parent is not None:
             span = self.tracer.start_child(profile.name, parent.span, attributes)
         else:
             span = self.tracer.start_span(profile.name, self._root_context(before), attributes)
+        if later is not None:  # on the span itself: kept even if uninstall ends it
+            span.defer(later[0], *later[1])
         ctx = otel_trace.set_span_in_context(span, before)
         record = Record(id_, span, ctx, parent, instance, profile, self.capture, profile.role)
         if profile.role == C.LLM:
@@ -105,6 +121,11 @@ class Tracker:
         record.before = before
         record.token = otel_context.attach(ctx)
         self.records[id_] = record
+
+    def _alias(self, parent: Record, id_: str) -> None:
+        """``id_`` is plumbing of ``parent``: its children and events go to the parent's span."""
+        self.records[id_] = parent
+        parent.aliases.append(id_)
 
     def _streaming_parent(self) -> Record | None:
         """The model call whose stream is producing right now, in this very call stack.
@@ -143,8 +164,9 @@ class Tracker:
 
     def _start_attributes(
         self, profile: C.Profile, bound_args: inspect.BoundArguments, instance: object
-    ) -> dict[str, object]:
-        """What a span knows when it starts: kind, model and provider, the input."""
+    ) -> tuple[dict[str, object], Deferred | None]:
+        """What a span knows when it starts: kind, model and provider; and what to defer (the
+        input's JSON, a reranker's nodes)."""
         attributes: dict[str, object] = {
             A.SPYGLASS_KIND: profile.kind,
             A.SPYGLASS_INTEGRATION: INTEGRATION,
@@ -155,25 +177,28 @@ class Tracker:
             attributes[A.GEN_AI_OPERATION_NAME] = operation
         arguments: Mapping[str, object] = bound_args.arguments
         capture = self.capture
+        later: Deferred | None = None
         if role == C.LLM:
             attributes[A.GEN_AI_PROVIDER_NAME] = profile.provider
-            model = getattr(instance, "model", None)
+            model = attr(instance, "model")  # most LLMs have none: a pydantic miss is slow
             if isinstance(model, str) and model:
                 attributes[A.GEN_AI_REQUEST_MODEL] = model
         elif role == C.RETRIEVER:
-            text = X.input_text(arguments)
-            if capture and text is not None:
+            text = X.input_text(arguments) if capture else None
+            if text is not None:
                 attributes[A.GEN_AI_RETRIEVAL_QUERY_TEXT] = text
         elif role == C.RERANKER:
             query = arguments.get("query_bundle") or arguments.get("query_str")
             top_n = getattr(instance, "top_n", None)
-            nodes = arguments.get("nodes")
-            X.collect(attributes, X.reranker_start_attributes, query, nodes, top_n, None, capture)
+            X.collect(attributes, X.reranker_start_attributes, query, top_n, None, capture)
+            docs = X.documents(arguments.get("nodes"), capture)
+            if docs is not None:
+                later = (X.content_pairs, (A.SPYGLASS_RERANKER_INPUT_DOCUMENTS, docs))
         elif role == C.TOOL:
             X.collect(attributes, X.tool_start_attributes, instance, arguments, capture)
         elif role != C.EMBEDDING:
-            _chain_start(attributes, role, instance, arguments, capture)
-        return attributes
+            later = _chain_start(attributes, role, instance, arguments, capture)
+        return attributes, later
 
     def _enter_llm(self, record: Record) -> None:
         record.llm = LLMState()
@@ -247,6 +272,7 @@ class Tracker:
             records.pop(alias, None)
         self.deferred.discard(record)
         span = record.span
+        ok = False
         try:
             failure = None if err is None or _is_normal_stop(err) else err
             if err is None:
@@ -254,11 +280,17 @@ class Tracker:
             if failure is not None:
                 record_error(span, failure)
             else:
-                span.set_status(_OK)
+                ok = True
             if record.attrs:
                 span.set_attributes(record.attrs)
-        finally:
-            span.end()  # whatever failed above, the span is not left open
+            if record.later is not None:
+                for extractor, args in record.later:
+                    span.defer(extractor, *args)
+        finally:  # whatever failed above, the span is not left open
+            if ok:
+                span.end_ok()
+            else:
+                span.end()
 
     def finish_streaming_below(self, owners: list[Record], err: BaseException | None) -> None:
         """End model calls still streaming under ``owners`` (their stream was closed)."""
@@ -285,15 +317,17 @@ def _chain_start(
     instance: object,
     arguments: Mapping[str, object],
     capture: bool,
-) -> None:
-    """Engines, synthesizers, agents, workflow steps: the agent's name, the input text."""
+) -> Deferred | None:
+    """Engines, synthesizers, agents, workflow steps: the agent's name; the input text (its
+    JSON deferred)."""
     if role == C.AGENT:
         name = getattr(instance, "name", None)
         if isinstance(name, str):
             attributes[A.GEN_AI_AGENT_NAME] = name
     text = X.input_text(arguments) if capture else None
-    if text is not None:
-        X.collect(attributes, X.io_attributes, text, None)
+    if text is None:
+        return None
+    return X.io_attributes, (text, None)
 
 
 def _is_live_stream(result: object) -> bool:

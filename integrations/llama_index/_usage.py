@@ -8,7 +8,9 @@ conventions count cached tokens as input, so Anthropic's cache reads and writes 
 
 A model that reports nothing (LlamaIndex's MockLLM, many local models) gets an estimate from
 LlamaIndex's own tokenizer (tiktoken, bundled, so it works offline), flagged
-``spyglass.usage.estimated``. The tracker settles usage once per logical call, at its end.
+``spyglass.usage.estimated``. The tracker settles usage once per logical call, at its end;
+the estimate itself (``call_estimate``: the texts and the tokenizer) is deferred to the
+exporter's thread.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from spyglass.integrations.llama_index._extract import Pairs, get_field
-from spyglass.integrations.llama_index._messages import attr
+from spyglass.integrations.llama_index._extract import Pairs, get_field, output_text
+from spyglass.integrations.llama_index._messages import attr, text_of_messages
 from spyglass.tracer import attributes as A
 
 
@@ -41,7 +43,7 @@ def usage_attributes(response: object) -> Pairs:
     """Token counts the model reported: the raw response's usage, else the counts LlamaIndex
     provider packages copy into ``additional_kwargs``. Input tokens include cached ones."""
     for source in (_usage_source(response), attr(response, "additional_kwargs")):
-        if source is None:
+        if source is None or (type(source) is dict and not source):
             continue
         prompt = _int(get_field(source, "prompt_tokens"))
         completion = _int(get_field(source, "completion_tokens"))
@@ -152,3 +154,12 @@ def estimated_usage(input_text: str, output_text: str) -> Pairs:
     yield A.GEN_AI_USAGE_INPUT_TOKENS, estimate_tokens(input_text)
     yield A.GEN_AI_USAGE_OUTPUT_TOKENS, estimate_tokens(output_text)
     yield A.SPYGLASS_USAGE_ESTIMATED, True
+
+
+def call_estimate(chat: bool, given: object, output: object) -> Pairs:
+    """The estimated usage of a model call that reported none (see ``LLMState``): from its
+    messages (``chat``) or prompt, and its answer; nothing when both are empty."""
+    text_in = text_of_messages(given) if chat and isinstance(given, list) else str(given)
+    text_out = (output_text(output) or "") if output is not None else ""
+    if text_in or text_out:
+        yield from estimated_usage(text_in, text_out)
