@@ -85,22 +85,6 @@ class SpansOnlyHandler(BaseCallbackHandler):
             name, context=context, attributes={"spyglass.span.kind": "CHAIN"}
         )
 
-
-class LightSpansOnlyHandler(SpansOnlyHandler):
-    """The same with spyglass's light spans (``tracer/_lite.py``), as the real handler makes."""
-
-    def __init__(self, tracer: LiteTracer) -> None:
-        self.lite = tracer
-        self.spans: dict[UUID, Span] = {}
-
-    def _start(self, run_id: UUID, parent_run_id: UUID | None, name: str) -> None:
-        parent = self.spans.get(parent_run_id) if parent_run_id else None
-        attributes = {"spyglass.span.kind": "CHAIN"}
-        if isinstance(parent, LiteSpan):
-            self.spans[run_id] = self.lite.start_child(name, parent, attributes)
-        else:
-            self.spans[run_id] = self.lite.start_span(name, get_current(), attributes)
-
     def _end(self, run_id: UUID) -> None:
         span = self.spans.pop(run_id, None)
         if span is not None:
@@ -125,6 +109,22 @@ class LightSpansOnlyHandler(SpansOnlyHandler):
 
     def on_retriever_end(self, documents: Any, *, run_id: UUID, **kw: Any) -> None:
         self._end(run_id)
+
+
+class LightSpansOnlyHandler(SpansOnlyHandler):
+    """The same with spyglass's light spans (``tracer/_lite.py``), as the real handler makes."""
+
+    def __init__(self, tracer: LiteTracer) -> None:
+        self.lite = tracer
+        self.spans: dict[UUID, Span] = {}
+
+    def _start(self, run_id: UUID, parent_run_id: UUID | None, name: str) -> None:
+        parent = self.spans.get(parent_run_id) if parent_run_id else None
+        attributes = {"spyglass.span.kind": "CHAIN"}
+        if isinstance(parent, LiteSpan):
+            self.spans[run_id] = self.lite.start_child(name, parent, attributes)
+        else:
+            self.spans[run_id] = self.lite.start_span(name, get_current(), attributes)
 
 
 @dataclass
