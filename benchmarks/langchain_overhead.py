@@ -10,9 +10,10 @@ string parser: 9 runs, so 9 spans, per call. Variants, in one process:
 * ``no-op handler``: the same chain with a callback handler that does nothing (the floor: what
   LangChain's callback machinery costs by itself);
 * ``spyglass``: ``spyglass.autolog()`` into a SQLite file in a temporary folder. Its exporter
-  writes on a worker thread, concurrently with the calls, as in a real program; the row
-  ``+ export`` adds the time ``flush()`` then needs for the round's leftover spans, i.e. all of
-  spyglass's work, caller's thread and worker's;
+  writes on a worker thread, concurrently with the calls, as in a real program (a round is
+  long enough for it to write several batches while the calls run); the row ``+ export`` adds
+  the time ``flush()`` then needs for the round's leftover spans, i.e. all of spyglass's work,
+  caller's thread and worker's;
 * ``spyglass hot path``: the same handler and OTel spans, into a pipeline with no exporter:
   what the callbacks cost the calling thread, without the SQLite writer competing for the GIL;
 * ``OTel SDK spans only``: a handler that starts and ends one OTel SDK span per run in the
