@@ -155,7 +155,7 @@ class _Handler(BaseHTTPRequestHandler):
             number = state.counter
         if reply.delay and state.stopping.wait(reply.delay):
             return
-        anthropic = self.path.rstrip("/").endswith("/messages")
+        anthropic = self.path.split("?")[0].rstrip("/").endswith("/messages")
         if reply.status != 200:
             self._send_json(wire.error(reply, anthropic), reply.status)
             return

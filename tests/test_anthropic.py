@@ -374,3 +374,41 @@ def test_the_api_key_never_reaches_the_database(db: Path, server: FakeLLMServer)
     spyglass.autolog(disable=True)
     with sqlite3.connect(db) as conn:
         assert key not in "\n".join(conn.iterdump())
+
+
+def test_beta_messages_create_stream_and_async(
+    traced: Path, client: anthropic.Anthropic, aclient: anthropic.AsyncAnthropic
+) -> None:
+    """``client.beta.messages`` is traced like ``client.messages`` (same shapes, ``betas=``)."""
+    reply = client.beta.messages.create(
+        model="claude-beta", max_tokens=8, messages=MESSAGES, betas=["some-beta-2026-01-01"]
+    )
+    assert reply.content[0].text == "Hello from the fake server."  # type: ignore[union-attr]
+    with client.beta.messages.stream(model="claude-beta", max_tokens=8, messages=MESSAGES) as s:
+        assert "".join(s.text_stream) == "Hello from the fake server."
+    asyncio.run(aclient.beta.messages.create(model="claude-beta", max_tokens=8, messages=MESSAGES))
+    spans = stored(traced)
+    assert len(spans) == 3
+    for span in spans:
+        assert span.kind == "LLM" and span.status == "OK"
+        assert span.attributes["gen_ai.provider.name"] == "anthropic"
+        assert span.attributes["gen_ai.request.model"] == "claude-beta"
+        assert (span.input_tokens, span.output_tokens) == (12, 7)
+        assert "What is the weather in Paris?" in str(span.attributes["gen_ai.input.messages"])
+    assert spans[1].attributes["gen_ai.request.stream"] is True
+    assert "Hello from the fake server." in str(spans[0].attributes["gen_ai.output.messages"])
+
+
+def test_disable_restores_the_beta_resource_too(db: Path) -> None:
+    from anthropic.resources.beta.messages import messages as beta
+
+    originals = {
+        (cls, name): cls.__dict__[name]
+        for cls in (beta.Messages, beta.AsyncMessages)
+        for name in ("create", "parse", "stream")
+    }
+    spyglass.autolog(db=db, integrations=["anthropic"])  # anthropic is imported: installs now
+    assert all(cls.__dict__[name] is not fn for (cls, name), fn in originals.items())
+    spyglass.autolog(disable=True)
+    for (cls, name), fn in originals.items():
+        assert cls.__dict__[name] is fn

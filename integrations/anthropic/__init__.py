@@ -3,17 +3,23 @@
 ``install(ctx)`` patches, on the classes (so clients created before autolog are traced too),
 ``Messages.create`` and ``parse`` (sync and async; ``create(stream=True)`` included) and the
 ``messages.stream`` helper, which sends its request without going through ``create``
-(see ``_helper``). Streams always report usage. The returned uninstall restores the exact
-original functions and ends the spans of streams still open.
+(see ``_helper``); the same three on ``client.beta.messages`` (a separate resource with the
+same shapes, where new features such as ``betas=`` arrive first). Streams always report usage.
+The returned uninstall restores the exact original functions and ends the spans of streams
+still open.
 
-Not patched: ``client.beta.messages`` (a separate resource) and ``messages.count_tokens``.
+Not patched: ``messages.count_tokens`` (no generation) and message batches (asynchronous
+jobs, not calls).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from spyglass.integrations._sdk_common import (
     Instrumentation,
     Operation,
+    Wrapper,
     async_call,
     sync_call,
 )
@@ -49,8 +55,20 @@ def install(ctx: IntegrationContext) -> Uninstall:
     from anthropic.resources.messages import messages
 
     inst = Instrumentation("anthropic", ctx)
-    for cls, call in ((messages.Messages, sync_call), (messages.AsyncMessages, async_call)):
-        inst.wrap(cls, "create", call(inst, MESSAGES))
-        inst.wrap(cls, "parse", call(inst, MESSAGES))
-        inst.wrap(cls, "stream", stream_helper(inst, STREAM_HELPER))
+    resources: list[tuple[type, Callable[[Instrumentation, Operation], Wrapper]]] = [
+        (messages.Messages, sync_call),
+        (messages.AsyncMessages, async_call),
+    ]
+    try:
+        from anthropic.resources.beta.messages import messages as beta
+    except ImportError:  # an SDK without the beta resource
+        pass
+    else:
+        resources += [(beta.Messages, sync_call), (beta.AsyncMessages, async_call)]
+    for cls, call in resources:
+        for method in ("create", "parse"):
+            if hasattr(cls, method):
+                inst.wrap(cls, method, call(inst, MESSAGES))
+        if hasattr(cls, "stream"):
+            inst.wrap(cls, "stream", stream_helper(inst, STREAM_HELPER))
     return inst.uninstall
