@@ -46,7 +46,7 @@ def _spans(count: int, trace_every: int = 7) -> list[ReadableSpan]:
     return spans
 
 
-@pytest.mark.parametrize("count", [1, 2, 31, 63, 64, 65, 127, 200])
+@pytest.mark.parametrize("count", [1, 2, 31, 63, 64, 65, 200, 256, 257, 600])
 @pytest.mark.parametrize("variable_limit", [32_766, 999, 40])
 def test_every_batch_size_stores_every_span_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count: int, variable_limit: int

@@ -8,9 +8,9 @@ contentless FTS index use them as its rowids without a read-back.
 Rows go in many per statement (``INSERT ... VALUES (...), (...), ...``), not one
 ``executemany`` step each. Python's sqlite3 lets go of the GIL around every step and must win it
 back from the traced program's thread afterwards; when that thread is busy, each hand-off waits
-for the interpreter's switch interval. Row by row, writing a thousand spans next to a busy
-program cost that program ten times the exporter's own CPU (``benchmarks/throughput.py``
-measures it); 64 rows a statement make the hand-offs 64 times fewer.
+for the interpreter's switch interval. Row by row, a thousand spans took 16 s to write next to
+a program running Python (63 spans/s: the queue fills and the program ends up waiting on it);
+256 rows a statement wrote them in 0.35 s (``benchmarks/writer_contention.py``).
 
 The connection belongs to one process: after ``fork()`` the child opens its own (see
 ``_fork_hooks``). A batch that fails (locked past the busy timeout, read-only, disk full,
@@ -52,8 +52,10 @@ _INSERT_DOCUMENT = (
 )
 _INSERT_SEARCH = "INSERT INTO search (rowid, text) VALUES (?, ?)"
 
-#: Rows per multi-row statement: bigger saves few hand-offs and costs more to compile.
-_ROWS_PER_STATEMENT = 64
+#: Rows per multi-row statement (at most; SQLite's variable limit may allow fewer). Beside a
+#: busy program, 256 wrote a batch in two thirds of the time 64 took, at the same CPU
+#: (``benchmarks/writer_contention.py``); larger statements cost more to compile.
+_ROWS_PER_STATEMENT = 256
 _multi_row_sql: dict[tuple[str, int], str] = {}
 
 
