@@ -34,21 +34,18 @@ waiting for a core. Budget (DESIGN.md): spyglass / untraced ≤ 1.15 (wall); the
 from __future__ import annotations
 
 import argparse
-import gc
-import statistics
 import sys
 import tempfile
-import time
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from _rounds import Variant, nothing, print_table, run_round
 from langchain_core.callbacks import BaseCallbackHandler
-from langchain_core.runnables import Runnable, RunnableConfig
+from langchain_core.runnables import RunnableConfig
 from opentelemetry.context import get_current
 from opentelemetry.trace import Span, Tracer, set_span_in_context
 
@@ -128,23 +125,6 @@ class LightSpansOnlyHandler(SpansOnlyHandler):
             self.spans[run_id] = self.lite.start_span(name, get_current(), attributes)
 
 
-@dataclass
-class Variant:
-    name: str
-    setup: Callable[[], AbstractContextManager[Callable[[], None]]]
-    """Entered outside the timing; yields what to call after the timed calls (a flush)."""
-    config: RunnableConfig | None = None
-    wall: list[float] = field(default_factory=list)
-    cpu: list[float] = field(default_factory=list)
-    drain: list[float] = field(default_factory=list)
-    drain_cpu: list[float] = field(default_factory=list)
-
-
-@contextmanager
-def _nothing() -> Iterator[Callable[[], None]]:
-    yield lambda: None
-
-
 @contextmanager
 def _spyglass(folder: Path) -> Iterator[Callable[[], None]]:
     spyglass.autolog(db=folder / "bench.db", integrations=["langchain"])
@@ -178,47 +158,11 @@ def _openinference_factory() -> Callable[[], AbstractContextManager[Callable[[],
     return instrumented
 
 
-def run_round(chain: Runnable[str, str], variant: Variant, calls: int) -> None:
-    with variant.setup() as finish:
-        gc.collect()
-        wall, cpu = time.perf_counter(), time.process_time()
-        for i in range(calls):
-            chain.invoke(QUESTIONS[i % len(QUESTIONS)], config=variant.config)
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        drain, drain_cpu = time.perf_counter(), time.process_time()
-        finish()
-        drain, drain_cpu = time.perf_counter() - drain, time.process_time() - drain_cpu
-    variant.wall.append(wall / calls)
-    variant.cpu.append(cpu / calls)
-    variant.drain.append(drain / calls)
-    variant.drain_cpu.append(drain_cpu / calls)
-
-
-def _row(name: str, wall: float, cpu: float, base: Variant) -> str:
-    base_wall, base_cpu = statistics.median(base.wall), statistics.median(base.cpu)
-    return (
-        f"| {name:<33} | {wall * 1e3:8.3f} | {wall / base_wall:6.2f} "
-        f"| {cpu * 1e3:8.3f} | {cpu / base_cpu:6.2f} |"
-    )
-
-
 def report(variants: list[Variant], rounds: int, calls: int) -> bool:
-    base = variants[0]
     print(f"\nLangChain RAG chain (9 runs per call), {rounds} interleaved rounds x {calls} calls;")
     print("medians per call; ratios against untraced.\n")
-    print(f"| {'variant':<33} | wall ms  | ratio  | CPU ms   | ratio  |")
-    print(f"|{'-' * 35}|----------|--------|----------|--------|")
-    for variant in variants:
-        wall, cpu = statistics.median(variant.wall), statistics.median(variant.cpu)
-        print(_row(variant.name, wall, cpu, base))
-        if variant.name == "spyglass":
-            walls = [w + d for w, d in zip(variant.wall, variant.drain, strict=True)]
-            cpus = [c + d for c, d in zip(variant.cpu, variant.drain_cpu, strict=True)]
-            total_wall, total_cpu = statistics.median(walls), statistics.median(cpus)
-            print(_row("spyglass + export (flush)", total_wall, total_cpu, base))
-    ours = variants[2]
-    wall_ratio = statistics.median(ours.wall) / statistics.median(base.wall)
-    cpu_ratio = statistics.median(ours.cpu) / statistics.median(base.cpu)
+    print_table(variants)
+    wall_ratio, cpu_ratio = variants[2].ratio(variants[0])
     verdict = wall_ratio <= BUDGET
     outcome = "PASS" if verdict else "FAIL"
     print(f"\nbudget: spyglass / untraced <= {BUDGET}: wall {wall_ratio:.2f}, CPU {cpu_ratio:.2f}")
@@ -240,18 +184,18 @@ def main(argv: list[str] | None = None) -> int:
         no_export = bare.tracer
         hot_path = SpyglassCallbackHandler(tracer=bare.lite)
         variants = [
-            Variant("untraced", _nothing),
-            Variant("no-op handler (floor)", _nothing, {"callbacks": [NoopHandler()]}),
+            Variant("untraced", nothing),
+            Variant("no-op handler (floor)", nothing, {"callbacks": [NoopHandler()]}),
             Variant("spyglass", lambda: _spyglass(folder)),
-            Variant("spyglass hot path (no exporter)", _nothing, {"callbacks": [hot_path]}),
+            Variant("spyglass hot path (no exporter)", nothing, {"callbacks": [hot_path]}),
             Variant(
                 "OTel SDK spans only (no exporter)",
-                _nothing,
+                nothing,
                 {"callbacks": [SpansOnlyHandler(no_export)]},
             ),
             Variant(
                 "light spans only (no exporter)",
-                _nothing,
+                nothing,
                 {"callbacks": [LightSpansOnlyHandler(bare.lite)]},
             ),
         ]
@@ -260,13 +204,16 @@ def main(argv: list[str] | None = None) -> int:
             variants.append(Variant("openinference (in-memory export)", openinference))
         else:
             print("openinference-instrumentation-langchain is not installed: skipped")
+
+        def call(i: int, config: RunnableConfig | None) -> object:
+            return chain.invoke(QUESTIONS[i % len(QUESTIONS)], config=config)
+
         for variant in variants:  # warm-up: imports, caches, first-call costs
-            run_round(chain, variant, max(5, args.calls // 4))
-            for samples in (variant.wall, variant.cpu, variant.drain, variant.drain_cpu):
-                samples.clear()
+            run_round(variant, max(5, args.calls // 4), call)
+            variant.clear()
         for _ in range(args.rounds):
             for variant in variants:
-                run_round(chain, variant, args.calls)
+                run_round(variant, args.calls, call)
         ok = report(variants, args.rounds, args.calls)
     return 0 if ok else 1
 

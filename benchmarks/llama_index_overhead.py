@@ -32,17 +32,14 @@ Budget (DESIGN.md): spyglass / untraced <= 1.15.
 from __future__ import annotations
 
 import argparse
-import gc
-import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from _rounds import Variant, nothing, print_table, run_round
 from llama_index.core import Document, VectorStoreIndex
 from llama_index.core.base.base_query_engine import BaseQueryEngine
 from llama_index.core.embeddings import MockEmbedding
@@ -92,22 +89,6 @@ class NoopSpanHandler(BaseSpanHandler[BaseSpan]):
 class NoopEventHandler(BaseEventHandler):
     def handle(self, event: Any, **kwargs: Any) -> None:
         return None
-
-
-@dataclass
-class Variant:
-    name: str
-    setup: Callable[[], AbstractContextManager[Callable[[], None]]]
-    """Entered outside the timing; yields what to call after the timed calls (a flush)."""
-    wall: list[float] = field(default_factory=list)
-    cpu: list[float] = field(default_factory=list)
-    drain: list[float] = field(default_factory=list)
-    drain_cpu: list[float] = field(default_factory=list)
-
-
-@contextmanager
-def _nothing() -> Iterator[Callable[[], None]]:
-    yield lambda: None
 
 
 @contextmanager
@@ -172,46 +153,11 @@ def _openinference_factory() -> Callable[[], AbstractContextManager[Callable[[],
     return instrumented
 
 
-def run_round(engine: BaseQueryEngine, variant: Variant, calls: int) -> None:
-    with variant.setup() as finish:
-        gc.collect()
-        wall, cpu = time.perf_counter(), time.process_time()
-        for i in range(calls):
-            engine.query(QUESTIONS[i % len(QUESTIONS)])
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        drain, drain_cpu = time.perf_counter(), time.process_time()
-        finish()
-        drain, drain_cpu = time.perf_counter() - drain, time.process_time() - drain_cpu
-    variant.wall.append(wall / calls)
-    variant.cpu.append(cpu / calls)
-    variant.drain.append(drain / calls)
-    variant.drain_cpu.append(drain_cpu / calls)
-
-
-def _row(name: str, wall: float, cpu: float, base: Variant) -> str:
-    base_wall, base_cpu = statistics.median(base.wall), statistics.median(base.cpu)
-    return (
-        f"| {name:<33} | {wall * 1e3:8.3f} | {wall / base_wall:6.2f} "
-        f"| {cpu * 1e3:8.3f} | {cpu / base_cpu:6.2f} |"
-    )
-
-
 def report(variants: list[Variant], rounds: int, calls: int) -> bool:
-    base = variants[0]
     print(f"\nLlamaIndex query engine (top_k=4), {rounds} interleaved rounds x {calls} queries;")
     print("medians per query; ratios against untraced.\n")
-    print(f"| {'variant':<33} | wall ms  | ratio  | CPU ms   | ratio  |")
-    print(f"|{'-' * 35}|----------|--------|----------|--------|")
-    ratio = 0.0
-    for variant in variants:
-        wall, cpu = statistics.median(variant.wall), statistics.median(variant.cpu)
-        print(_row(variant.name, wall, cpu, base))
-        if variant.name == "spyglass":
-            ratio = wall / statistics.median(base.wall)
-            totals = [w + d for w, d in zip(variant.wall, variant.drain, strict=True)]
-            cpus = [c + d for c, d in zip(variant.cpu, variant.drain_cpu, strict=True)]
-            total_wall, total_cpu = statistics.median(totals), statistics.median(cpus)
-            print(_row("spyglass + export (flush)", total_wall, total_cpu, base))
+    print_table(variants)
+    ratio, _ = variants[2].ratio(variants[0])
     verdict = ratio <= BUDGET
     print(f"\nbudget: spyglass / untraced <= {BUDGET}: {ratio:.2f} -> "
           f"{'PASS' if verdict else 'FAIL'}")  # fmt: skip
@@ -226,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     engine = build_engine()
     with tempfile.TemporaryDirectory(prefix="spyglass-bench-") as tmp:
         variants = [
-            Variant("untraced", _nothing),
+            Variant("untraced", nothing),
             Variant("no-op handlers (floor)", _noop_handlers),
             Variant("spyglass", lambda: _spyglass(Path(tmp))),
             Variant("spyglass, content off", lambda: _spyglass(Path(tmp), capture=False)),
@@ -237,13 +183,16 @@ def main(argv: list[str] | None = None) -> int:
             variants.append(Variant("openinference (in-memory export)", openinference))
         else:
             print("openinference-instrumentation-llama-index is not installed: skipped")
+
+        def call(i: int, _config: object) -> object:
+            return engine.query(QUESTIONS[i % len(QUESTIONS)])
+
         for variant in variants:  # warm-up: imports, caches, the tokenizer, first-call costs
-            run_round(engine, variant, max(5, args.calls // 4))
-            for samples in (variant.wall, variant.cpu, variant.drain, variant.drain_cpu):
-                samples.clear()
+            run_round(variant, max(5, args.calls // 4), call)
+            variant.clear()
         for _ in range(args.rounds):
             for variant in variants:
-                run_round(engine, variant, args.calls)
+                run_round(variant, args.calls, call)
         ok = report(variants, args.rounds, args.calls)
     return 0 if ok else 1
 

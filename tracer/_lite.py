@@ -43,7 +43,6 @@ from opentelemetry import trace as otel_trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan
-from opentelemetry.sdk.trace import Span as SdkSpan
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from opentelemetry.util.types import AttributeValue
@@ -121,6 +120,15 @@ def _cleaned(attributes: Attributes) -> Attributes:
     return out
 
 
+def _stamped(attributes: Attributes) -> Attributes:
+    """A new span's attributes, cleaned, with those of enclosing ``spyglass.trace`` blocks."""
+    attributes = _cleaned(attributes)
+    inherited = _INHERITED.get()
+    if inherited:
+        attributes.update(inherited)
+    return attributes
+
+
 class LiteSpan(otel_trace.Span, ReadableSpan):
     """A recording span started by ``LiteTracer`` and handed to the processors when it ends."""
 
@@ -169,14 +177,8 @@ class LiteSpan(otel_trace.Span, ReadableSpan):
         self._attrs[key] = value
 
     def set_attributes(self, attributes: Mapping[str, Any]) -> None:
-        if self._end_time is not None:
-            return
-        for key, value in attributes.items():
-            if type(value) not in _PRIMITIVE:
-                value = _clean(value)
-                if value is None:
-                    continue
-            self._attrs[key] = value
+        if self._end_time is None:
+            self._attrs.update(_cleaned(dict(attributes)))
 
     def defer(self, extractor: Extractor, *args: object) -> None:
         """Add the pairs ``extractor(*args)`` yields when the attributes are first read."""
@@ -189,17 +191,12 @@ class LiteSpan(otel_trace.Span, ReadableSpan):
     def _resolve(self) -> None:
         with _RESOLVE_LOCK:
             pending, self._pending = self._pending, None
-            if not pending:
-                return
-            attrs = self._attrs
-            for extractor, args in pending:
+            for extractor, args in pending or ():
+                pairs: Attributes = {}
                 try:
                     for key, value in extractor(*args):
-                        if type(value) not in _PRIMITIVE:
-                            value = _clean(value)
-                            if value is None:
-                                continue
-                        attrs[key] = value
+                        if value is not None:  # None means "nothing to add"
+                            pairs[key] = value
                 except Exception:
                     name = getattr(extractor, "__qualname__", repr(extractor))
                     first = name not in _failed_extractors
@@ -209,6 +206,7 @@ class LiteSpan(otel_trace.Span, ReadableSpan):
                         name,
                         exc_info=True,
                     )
+                self._attrs.update(_cleaned(pairs))  # what it yielded before failing stays
 
     def add_event(
         self,
@@ -317,10 +315,7 @@ class LiteTracer:
         context), in its trace; a new trace when there is none."""
         parent_span = otel_trace.get_current_span(context)
         found: SpanContext | None = parent_span.get_span_context()
-        attributes = _cleaned(attributes)
-        inherited = _INHERITED.get()
-        if inherited:
-            attributes.update(inherited)
+        attributes = _stamped(attributes)
         if found is not None and found.is_valid:
             trace_id = found.trace_id
             if not self._ours(parent_span):
@@ -333,16 +328,11 @@ class LiteTracer:
 
     def start_child(self, name: str, parent: LiteSpan, attributes: Attributes) -> LiteSpan:
         """A span under another of this tracer's spans, without building an OTel context."""
-        attributes = _cleaned(attributes)
-        inherited = _INHERITED.get()
-        if inherited:
-            attributes.update(inherited)
+        attributes = _stamped(attributes)
         up = parent._ids
         ids = SpanContext(up.trace_id, _getrandbits(64) or 1, False, _SAMPLED)
         return LiteSpan(name, ids, up, attributes, self)
 
     def _ours(self, span: otel_trace.Span) -> bool:
         """Whether ``span`` was recorded by this pipeline (so it is stored with its children)."""
-        if isinstance(span, LiteSpan):
-            return span._resource is self.resource
-        return isinstance(span, SdkSpan) and span.resource is self.resource
+        return isinstance(span, ReadableSpan) and span.resource is self.resource

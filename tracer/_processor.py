@@ -71,7 +71,6 @@ class BlockingBatchProcessor(SpanProcessor):
         self._start()
 
     def _start(self) -> None:
-        self._pid = os.getpid()
         self._generation = _forks
         self._queue: deque[ReadableSpan] = deque()
         self._cond = threading.Condition(threading.Lock())
@@ -143,7 +142,7 @@ class BlockingBatchProcessor(SpanProcessor):
             logger.warning("spyglass exporter failed", exc_info=True)
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
-        if self._pid != os.getpid():
+        if self._generation != _forks:
             return True
         with self._cond:
             target = self._ended
@@ -166,7 +165,7 @@ class BlockingBatchProcessor(SpanProcessor):
     def shutdown(self) -> None:
         if self._shutdown:
             return
-        if self._pid == os.getpid():
+        if self._generation == _forks:
             with self._cond:
                 self._stopping = True
                 self._cond.notify_all()

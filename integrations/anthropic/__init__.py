@@ -15,6 +15,7 @@ jobs, not calls).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from spyglass.integrations._sdk_common import (
     Instrumentation,
@@ -38,16 +39,7 @@ MESSAGES = Operation(
     response=_messages.RESPONSE,
     recorder=_messages.MessageRecorder,
 )
-STREAM_HELPER = Operation(
-    integration="anthropic",
-    provider="anthropic",
-    operation="chat",
-    kind="LLM",
-    request=_messages.REQUEST,
-    response=_messages.RESPONSE,
-    recorder=_messages.MessageRecorder,
-    always_streams=True,
-)
+STREAM_HELPER = replace(MESSAGES, always_streams=True)
 
 
 def install(ctx: IntegrationContext) -> Uninstall:

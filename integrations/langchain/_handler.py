@@ -102,15 +102,13 @@ class SpyglassCallbackHandler(RunSpans, BaseCallbackHandler):
 
     def on_chain_end(self, outputs: dict[str, Any] | Any, *, run_id: UUID, **kwargs: Any) -> None:
         try:
-            self._finish(run_id, lambda run, attrs: _chain_io(run, attrs, outputs, kwargs))
+            self._finish(run_id, lambda run: _chain_io(run, outputs, kwargs))
         except Exception as exc:
             callback_failed("on_chain_end", exc)
 
     def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         try:
-            self._finish(
-                run_id, lambda run, attrs: _chain_io(run, attrs, _NO_OUTPUT, kwargs), error
-            )
+            self._finish(run_id, lambda run: _chain_io(run, _NO_OUTPUT, kwargs), error)
         except Exception as exc:
             callback_failed("on_chain_error", exc)
 
@@ -219,7 +217,7 @@ class SpyglassCallbackHandler(RunSpans, BaseCallbackHandler):
 
     def on_llm_end(self, response: Any, *, run_id: UUID, **kwargs: Any) -> None:
         try:
-            self._finish(run_id, lambda run, attrs: _model_output(run, attrs, response))
+            self._finish(run_id, lambda run: _model_output(run, response))
         except Exception as exc:
             callback_failed("on_llm_end", exc)
 
@@ -262,7 +260,7 @@ class SpyglassCallbackHandler(RunSpans, BaseCallbackHandler):
         try:
             self._finish(
                 run_id,
-                lambda run, _: run.span.defer(X.documents_attributes, list(documents), run.capture),
+                lambda run: run.span.defer(X.documents_attributes, list(documents), run.capture),
             )
         except Exception as exc:
             callback_failed("on_retriever_end", exc)
@@ -314,7 +312,7 @@ class SpyglassCallbackHandler(RunSpans, BaseCallbackHandler):
         try:
             self._finish(
                 run_id,
-                lambda run, _: run.span.defer(
+                lambda run: run.span.defer(
                     X.tool_end_attributes, output, run.capture, run.tool_call_id
                 ),
             )
@@ -328,9 +326,7 @@ class SpyglassCallbackHandler(RunSpans, BaseCallbackHandler):
             callback_failed("on_tool_error", exc)
 
 
-def _chain_io(
-    run: Run, attributes: Attributes, outputs: object, kwargs: Mapping[str, object]
-) -> None:
+def _chain_io(run: Run, outputs: object, kwargs: Mapping[str, object]) -> None:
     if not run.capture:
         return
     if run.deferred_input:
@@ -341,10 +337,10 @@ def _chain_io(
         run.span.defer(X.io_pairs, A.SPYGLASS_OUTPUT, snapshot(outputs))
 
 
-def _model_output(run: Run, attributes: Attributes, response: object) -> None:
+def _model_output(run: Run, response: object) -> None:
     run.span.defer(_response_pairs, response, run.capture)
     if run.streamed:
-        attributes[A.GEN_AI_REQUEST_STREAM] = True
+        run.span.set_attribute(A.GEN_AI_REQUEST_STREAM, True)
 
 
 def _response_pairs(response: object, capture: bool) -> X.Pairs:

@@ -107,7 +107,7 @@ class RunSpans:
     def _finish(
         self,
         run_id: UUID,
-        build: Callable[[Run, Attributes], None] | None = None,
+        build: Callable[[Run], None] | None = None,
         error: BaseException | None = None,
     ) -> None:
         """End a run we own; ``build`` adds the end attributes (a failure there loses only them)."""
@@ -117,10 +117,7 @@ class RunSpans:
         span = run.span
         try:
             if build is not None:
-                attributes: Attributes = {}
-                build(run, attributes)
-                if attributes:
-                    span.set_attributes(attributes)
+                build(run)
         finally:
             if error is not None and not isinstance(error, GeneratorExit):
                 record_error(span, error)  # a stream closed early is not a failure

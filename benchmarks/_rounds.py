@@ -1,0 +1,88 @@
+"""The interleaved-rounds harness the overhead benchmarks share.
+
+A ``Variant`` is entered outside the timing (its ``setup`` yields what to call after the timed
+calls: a flush, or nothing); ``run_round`` times ``calls`` calls of it, wall and process CPU
+(all threads), then the flush. ``print_table`` prints the medians per call against the first
+variant, with a "+ export (flush)" row under ``spyglass``: everything spyglass added, the
+calling thread's time and its exporter's.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Variant:
+    name: str
+    setup: Callable[[], AbstractContextManager[Callable[[], None]]]
+    """Entered outside the timing; yields what to call after the timed calls (a flush)."""
+    config: Any = None
+    """Passed to each call (a LangChain ``RunnableConfig``; unused by LlamaIndex)."""
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    drain: list[float] = field(default_factory=list)
+    drain_cpu: list[float] = field(default_factory=list)
+
+    def clear(self) -> None:
+        """Forget the samples (after the warm-up round)."""
+        for samples in (self.wall, self.cpu, self.drain, self.drain_cpu):
+            samples.clear()
+
+    def ratio(self, base: Variant) -> tuple[float, float]:
+        """Median wall and CPU time per call, as ratios to ``base``'s."""
+        return (
+            statistics.median(self.wall) / statistics.median(base.wall),
+            statistics.median(self.cpu) / statistics.median(base.cpu),
+        )
+
+
+@contextmanager
+def nothing() -> Iterator[Callable[[], None]]:
+    yield lambda: None
+
+
+def run_round(variant: Variant, calls: int, call: Callable[[int, Any], object]) -> None:
+    """``call(i, variant.config)`` for i in range(calls), timed, then the variant's flush."""
+    with variant.setup() as finish:
+        gc.collect()
+        wall, cpu = time.perf_counter(), time.process_time()
+        for i in range(calls):
+            call(i, variant.config)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        drain, drain_cpu = time.perf_counter(), time.process_time()
+        finish()
+        drain, drain_cpu = time.perf_counter() - drain, time.process_time() - drain_cpu
+    variant.wall.append(wall / calls)
+    variant.cpu.append(cpu / calls)
+    variant.drain.append(drain / calls)
+    variant.drain_cpu.append(drain_cpu / calls)
+
+
+def _row(name: str, wall: float, cpu: float, base: Variant) -> str:
+    base_wall, base_cpu = statistics.median(base.wall), statistics.median(base.cpu)
+    return (
+        f"| {name:<33} | {wall * 1e3:8.3f} | {wall / base_wall:6.2f} "
+        f"| {cpu * 1e3:8.3f} | {cpu / base_cpu:6.2f} |"
+    )
+
+
+def print_table(variants: list[Variant]) -> None:
+    """Medians per call of every variant against the first, and spyglass's total."""
+    base = variants[0]
+    print(f"| {'variant':<33} | wall ms  | ratio  | CPU ms   | ratio  |")
+    print(f"|{'-' * 35}|----------|--------|----------|--------|")
+    for variant in variants:
+        wall, cpu = statistics.median(variant.wall), statistics.median(variant.cpu)
+        print(_row(variant.name, wall, cpu, base))
+        if variant.name == "spyglass":
+            walls = [w + d for w, d in zip(variant.wall, variant.drain, strict=True)]
+            cpus = [c + d for c, d in zip(variant.cpu, variant.drain_cpu, strict=True)]
+            total_wall, total_cpu = statistics.median(walls), statistics.median(cpus)
+            print(_row("spyglass + export (flush)", total_wall, total_cpu, base))
