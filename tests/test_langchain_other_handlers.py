@@ -10,6 +10,7 @@ the LLM span where it belongs.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -29,7 +30,7 @@ from langchain_core.callbacks import (
 from langchain_core.language_models.fake import FakeListLLM
 from langchain_core.language_models.llms import LLM
 from langchain_core.output_parsers import StrOutputParser
-from langchain_core.outputs import GenerationChunk, LLMResult
+from langchain_core.outputs import Generation, GenerationChunk, LLMResult
 from langchain_core.prompts import PromptTemplate
 from langchain_core.tracers.context import collect_runs
 from langchain_fakes import all_traces, only_trace, span_named, tree
@@ -280,3 +281,22 @@ async def test_disable_leaves_a_later_wrapper_working(db: Path) -> None:
         assert calls == ["theirs"] and llm_starts(seen) == 1 and seen.output == "four"
     finally:
         AsyncCallbackManager.on_llm_start = original  # type: ignore[method-assign]
+
+
+class Uncopyable(AsyncCallbackManager):
+    def __copy__(self) -> Uncopyable:
+        raise RuntimeError("no copies")
+
+
+async def test_a_manager_that_cannot_be_copied_costs_a_warning_not_the_call(
+    db: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    spyglass.autolog(db=db, integrations=["langchain"])
+    manager = Uncopyable(handlers=[SpyglassCallbackHandler()])
+    with caplog.at_level(logging.WARNING, logger="spyglass"):
+        (run,) = await manager.on_llm_start({"name": "odd"}, ["hi"])  # langchain-core's dispatch
+    assert any("on_llm_start" in record.getMessage() for record in caplog.records)
+    await run.on_llm_end(LLMResult(generations=[[Generation(text="ok")]]))
+    root = only_trace(db).root
+    assert root is not None and root.kind == "LLM" and root.status == "OK"
+    assert len(SHARED_RUNS) == 0

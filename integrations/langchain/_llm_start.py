@@ -92,9 +92,11 @@ async def _start_apart(
     """Start spyglass's runs here and every other handler's through the original."""
     first = run_id if run_id is not None else _new_run_id()
     _start_ours(ours, manager, serialized, prompts[0], first, kwargs)  # first, as when inline
-    others = copy.copy(manager)  # same class, parent, tags and metadata; only the lists differ
-    others.handlers = [handler for handler in manager.handlers if not _ours(handler)]
-    others.inheritable_handlers = [h for h in manager.inheritable_handlers if not _ours(h)]
+    try:
+        others = _without_ours(manager)
+    except Exception as exc:  # an odd manager: langchain-core's own dispatch, ours seen once
+        callback_failed("on_llm_start", exc)
+        others = manager
     try:
         run_managers = await original(others, serialized, prompts, first, **kwargs)
     except BaseException as exc:  # another handler stopped the call: our run ends with it
@@ -106,6 +108,14 @@ async def _start_apart(
         if index:  # only the original drew the ids of the later prompts
             _start_ours(ours, manager, serialized, prompts[index], run_manager.run_id, kwargs)
     return run_managers
+
+
+def _without_ours(manager: AsyncCallbackManager) -> AsyncCallbackManager:
+    """The manager as it would be without spyglass: same class, parent, tags and metadata."""
+    others = copy.copy(manager)
+    others.handlers = [handler for handler in manager.handlers if not _ours(handler)]
+    others.inheritable_handlers = [h for h in manager.inheritable_handlers if not _ours(h)]
+    return others
 
 
 def _start_ours(
