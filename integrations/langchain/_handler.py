@@ -3,7 +3,8 @@
 Design, in the order the research notes demand:
 
 * A plain synchronous handler with ``run_inline=True``: in async code LangChain then calls it on
-  the event loop, in order, instead of hopping to an executor thread per event.
+  the event loop, in order, instead of hopping to an executor thread per event. (Being inline
+  makes langchain-core's async LLM start skip the other handlers; ``_llm_start`` prevents that.)
 * Parents come from ``parent_run_id`` through the shared ``RunTable``; a root run is parented to
   the OTel context current when it starts (a ``spyglass.trace`` block, or the user's own span).
   The context is never attached or detached here.

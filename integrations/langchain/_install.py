@@ -1,4 +1,4 @@
-"""autolog's LangChain install: a configure hook, not a patch.
+"""autolog's LangChain install: a configure hook, and one wrapped method.
 
 langchain-core asks every hook registered with ``register_configure_hook`` for a handler each
 time it configures a callback manager, i.e. for every run of every chain, model, tool and
@@ -10,6 +10,9 @@ langchain-core has no public way to unregister, so uninstall removes exactly our
 private ``_configure_hooks`` list (by identity of our var, in place, since the callback manager
 module holds the same list object) and closes the handler, which also ends spans still open.
 Managers already built keep a reference to the handler; closed, it records nothing.
+
+The one patch, ``AsyncCallbackManager.on_llm_start`` (``_llm_start``), keeps langchain-core from
+skipping the user's other handlers because ours is inline; uninstall restores it first.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from contextvars import ContextVar
 from langchain_core.tracers import context as lc_context
 
 from spyglass.integrations.langchain._handler import SpyglassCallbackHandler
+from spyglass.integrations.langchain._llm_start import wrap_async_llm_start
 from spyglass.tracer._integration import IntegrationContext, Uninstall
 
 
@@ -29,8 +33,10 @@ def install(ctx: IntegrationContext) -> Uninstall:
         "spyglass_langchain_handler", default=handler
     )
     lc_context.register_configure_hook(var, inheritable=True)
+    unwrap = wrap_async_llm_start()
 
     def uninstall() -> None:
+        unwrap()
         hooks = lc_context._configure_hooks
         hooks[:] = [hook for hook in hooks if hook[0] is not var]
         handler.close()
