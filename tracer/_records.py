@@ -64,7 +64,12 @@ def _json(raw: str | None) -> object:
 
 @dataclass(frozen=True)
 class TraceSummary:
-    """One row of ``spyglass traces``."""
+    """One row of ``spyglass traces``.
+
+    ``status`` is the root span's outcome; ``error_count`` counts the failed spans anywhere in
+    the trace, so a trace whose root is OK can still have errors (``has_errors``): a tool call
+    that failed and was recovered from.
+    """
 
     trace_id: str
     project: str
@@ -90,6 +95,11 @@ class TraceSummary:
     @property
     def duration_ms(self) -> float:
         return (self.end_ns - self.start_ns) / 1e6
+
+    @property
+    def has_errors(self) -> bool:
+        """Some span of the trace failed, the root or any other."""
+        return self.error_count > 0
 
     @property
     def start_time(self) -> datetime:
