@@ -5,7 +5,7 @@ The commands come from walking the click group, so a new command is covered with
 this file. Each example runs in a fresh directory under ``tmp_path`` holding a copy of a
 populated file, an empty spyglass file, a directory and a few prompt files, with
 ``$SPYGLASS_DB`` pointing at one of them; no generated path is absolute or climbs out with
-``..``, so nothing is written outside it.
+``..``, so nothing is written outside it (Hypothesis's own caches included).
 
 Left out, on purpose: ``ui`` (an interactive app), ``demo`` (a whole traced RAG run, seconds;
 ``tests/test_demo.py`` covers it), ``traces --follow`` / ``-f`` (loops until Ctrl-C), and any
@@ -28,6 +28,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 
 import spyglass
 from spyglass.cli import main
@@ -113,9 +114,11 @@ def populate(db: Path) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+def files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, list[str]]]:
     """The folder every example starts from, and the values harvested from its file."""
     base = tmp_path_factory.mktemp("fuzz-files")
+    # Hypothesis keeps caches in ./.hypothesis unless told otherwise: keep them in the temp dir.
+    set_hypothesis_home_dir(base.parent / "hypothesis-home")
     with pytest.MonkeyPatch.context() as env:  # the module's fixture runs before conftest's
         env.setenv("XDG_CACHE_HOME", str(base.parent / "xdg-cache"))
         env.setenv("XDG_CONFIG_HOME", str(base.parent / "xdg-config"))
@@ -129,7 +132,8 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
         "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
         "spyglass_prompts: 1\nprompts: [{name: qa, versions: *c}]\n"
     )
-    return base, harvested
+    yield base, harvested
+    set_hypothesis_home_dir(None)
 
 
 def check(command: str, args: list[str], db: str, files: tuple[Path, list[str]]) -> None:
