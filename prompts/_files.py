@@ -95,7 +95,7 @@ def format_for(path: str | os.PathLike[str], explicit: str | None = None) -> str
 
 
 def _yaml() -> Any:
-    return _yaml_module._module()
+    return _yaml_module.pyyaml()
 
 
 def read_limited(path: Path) -> str:

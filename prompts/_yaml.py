@@ -33,7 +33,8 @@ class YamlLimit(Exception):
     """The document passes a bound; the message says which."""
 
 
-def _module() -> Any:
+def pyyaml() -> Any:
+    """The ``yaml`` module, or a ``PromptError`` saying how to get it."""
     try:
         import yaml
     except ImportError:
@@ -100,7 +101,7 @@ class _Bounds:
 def _loader(text: str) -> Any:
     """A loader for ``text``: libyaml's parser when PyYAML has it, else PyYAML's own; then
     the bounded composer, the safe constructor and the standard resolver."""
-    yaml = _module()
+    yaml = pyyaml()
     composer = yaml.composer.Composer
     constructor, resolver = yaml.constructor.SafeConstructor, yaml.resolver.Resolver
     parts: tuple[Any, ...]

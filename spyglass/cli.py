@@ -45,6 +45,10 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
+#: Raised (click 8.2+) by a group run without a command; click 8.1 prints the help itself.
+_NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 class _Main(click.Group):
     """The ``spyglass`` group: click's usage errors as one line on stderr and exit status 1.
 
@@ -62,21 +66,21 @@ class _Main(click.Group):
         windows_expand_args: bool = True,
         **extra: Any,
     ) -> Any:
-        def run(standalone: bool) -> Any:
+        def run() -> Any:  # click's errors raised to us rather than printed by click
             return super(_Main, self).main(
                 args,
                 prog_name,
                 complete_var,
-                standalone_mode=standalone,
+                standalone_mode=False,
                 windows_expand_args=windows_expand_args,
                 **extra,
             )
 
         if not standalone_mode:
-            return run(False)
+            return run()
         try:
-            code = run(False)
-        except click.exceptions.NoArgsIsHelpError as exc:
+            code = run()
+        except _NO_ARGS_IS_HELP as exc:
             click.echo(exc.ctx.get_help())
             sys.exit(0)
         except click.UsageError as exc:
