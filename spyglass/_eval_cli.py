@@ -131,7 +131,7 @@ def eval_list(db: str | None, limit: int, as_json: bool) -> None:
     from spyglass._eval_runs import list_runs
 
     with _reading(db) as conn:
-        runs = list_runs(conn, limit)
+        runs = list_runs(conn, min(limit, 2**63 - 1))  # SQLite's largest LIMIT: "all"
     if as_json:
         _json([run.to_dict() for run in runs])
         return

@@ -2,7 +2,9 @@
 
 Start-up stays fast because nothing heavy is imported at module level: each command imports the
 store, the viewer or a framework when it runs. A ``SpyglassError`` becomes one line on stderr
-and exit status 1; ``--json`` output is documented in the README and kept stable.
+and exit status 1, and so does click's own complaint about the command line (an unknown
+option, a bad value, a missing argument: ``_Main``), so a script sees one kind of failure.
+``--json`` output is documented in the README and kept stable.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -37,12 +39,66 @@ def _db_option(fn: F) -> F:
 
 
 def _fail(message: str) -> None:
-    click.echo(f"spyglass: error: {message}", err=True)
+    from spyglass.errors import one_line
+
+    click.echo(f"spyglass: error: {one_line(message)}", err=True)
     sys.exit(1)
 
 
+#: Raised (click 8.2+) by a group run without a command; click 8.1 prints the help itself.
+_NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+class _Main(click.Group):
+    """The ``spyglass`` group: click's usage errors as one line on stderr and exit status 1.
+
+    Click prints a usage block and exits with 2; spyglass's errors are one line and 1, and a
+    caller should not have to tell the two apart. A group run without a command prints its
+    help and exits with 0, as click did before 8.2.
+    """
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        def run() -> Any:  # click's errors raised to us rather than printed by click
+            return super(_Main, self).main(
+                args,
+                prog_name,
+                complete_var,
+                standalone_mode=False,
+                windows_expand_args=windows_expand_args,
+                **extra,
+            )
+
+        if not standalone_mode:
+            return run()
+        try:
+            code = run()
+        except _NO_ARGS_IS_HELP as exc:
+            click.echo(exc.ctx.get_help())
+            sys.exit(0)
+        except click.UsageError as exc:
+            where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+            _fail(exc.format_message().rstrip(".") + where)
+        except click.ClickException as exc:
+            _fail(exc.format_message())
+        except click.Abort:
+            _fail("aborted")
+        # Without standalone mode click returns what the command returned (None), or the
+        # status of an explicit exit (--help, --version).
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 def _errors_to_exit(fn: F) -> F:
-    """Turn spyglass's own errors into one line on stderr and exit status 1."""
+    """Turn spyglass's own errors, and the system's refusals of a path given on the command
+    line (a name too long, no permission, a full disk), into one line on stderr and exit
+    status 1."""
 
     @wraps(fn)
     def wrapper(*args: object, **kwargs: object) -> object:
@@ -54,6 +110,11 @@ def _errors_to_exit(fn: F) -> F:
             _fail(str(exc))
         except KeyboardInterrupt:
             sys.exit(130)
+        except OSError as exc:
+            if isinstance(exc, BrokenPipeError):
+                raise  # the reader went away (`| head`): click ends quietly
+            where = f": {exc.filename}" if exc.filename is not None else ""
+            _fail(f"{exc.strerror or exc}{where}")
         return None
 
     return wrapper  # type: ignore[return-value]
@@ -77,7 +138,7 @@ def _print_json(value: object) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=2))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("spyglass", cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="spyglass-trace", prog_name="spyglass")
 def main() -> None:
     """spyglass: local-first LLM tracing and prompt versioning.
@@ -103,7 +164,14 @@ def main() -> None:
     "--status",
     type=click.Choice(["ok", "error", "unset"], case_sensitive=False),
     default=None,
-    help="Only traces with this status.",
+    help="Only traces whose root span ended with this status.",
+)
+@click.option(
+    "--errors",
+    "errors",
+    is_flag=True,
+    default=None,
+    help="Only traces in which any span failed, whatever the root's status.",
 )
 @click.option(
     "--search", "search", default=None, help="Only traces whose text contains these words."
@@ -120,10 +188,16 @@ def traces(
     status: str | None,
     search: str | None,
     session_id: str | None,
+    errors: bool | None,
     follow: bool,
     as_json: bool,
 ) -> None:
-    """List recent traces, newest first; --follow prints new ones as they land."""
+    """List recent traces, newest first; --follow prints new ones as they land.
+
+    STATUS is the root span's outcome; ERRORS counts the failed spans anywhere in the trace
+    (a tool call that failed inside a trace that went on counts). --errors keeps the traces
+    with any; --status error those whose root failed.
+    """
     from spyglass.viewer._static import empty, traces_table
 
     store = _store(db)
@@ -133,6 +207,7 @@ def traces(
         "status": status,
         "search": search,
         "session_id": session_id,
+        "errors": errors,
     }
     if follow:
         _follow(store, filters, limit, as_json)
@@ -259,7 +334,11 @@ def stats(db: str | None, since: str | None, project: str | None, as_json: bool)
 @_db_option
 @_errors_to_exit
 def ui(db: str | None) -> None:
-    """Browse traces interactively: filter, span tree, messages, documents."""
+    """Browse traces interactively: filter, span tree, messages, documents.
+
+    The filter box takes free words plus model:NAME, status:error (the root failed),
+    has:error (any span failed), prompt:NAME@V and session:ID; ? shows every key.
+    """
     store = _store(db)  # a missing or foreign file is one line on stderr, before any screen
     from spyglass.viewer._app import make_app
 
