@@ -24,6 +24,7 @@ SQLite writing to a mapped -shm made immutable is SIGBUS).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -227,6 +228,11 @@ class SQLiteSpanExporter(SpanExporter):
                 f"spyglass: {self.path} was deleted or replaced while in use; "
                 "writing traces to a new file there",
             )
+            # Into the old file (moved, or unlinked) goes what it still holds only in the WAL:
+            # SQLite does not checkpoint a moved file on close, and the new file at the path
+            # deletes a WAL it finds beside it as stale.
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._release()
         if self._conn is None:
             self._conn = open_for_write(self.path)
