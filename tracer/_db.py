@@ -49,10 +49,10 @@ class FilesUnwritable(DatabaseError):
 
 def _unwritable_companion(path: Path, suffixes: tuple[str, ...]) -> Path | None:
     for suffix in suffixes:
-        companion = path.with_name(path.name + suffix)
+        companion = f"{path}{suffix}"
         # access() first: the common case (writable) costs one system call.
-        if not os.access(companion, os.W_OK) and companion.exists():
-            return companion
+        if not os.access(companion, os.W_OK) and os.path.exists(companion):
+            return Path(companion)
     return None
 
 
@@ -86,8 +86,8 @@ def check_shared_memory_for_read(path: Path, *, mapped_writable: bool) -> None:
     mapped writable: it did if it was writable when this reader opened (``mapped_writable``),
     and may through a writer in this process if the database file itself is writable. A reader
     of a file it may not write (another user's, a read-only copy) reads on, as SQLite allows."""
-    shm = path.with_name(path.name + "-shm")
-    if os.access(shm, os.W_OK) or not shm.exists():
+    shm = f"{path}-shm"
+    if os.access(shm, os.W_OK) or not os.path.exists(shm):
         return
     if mapped_writable or os.access(path, os.W_OK):
         raise FilesUnwritable(

@@ -3,6 +3,11 @@
 Runs on the exporter's worker thread, off the traced program's path. Redaction happens here,
 once per stored string, so every way a secret can enter a span (an integration, the user's own
 ``set_attribute``, an exception message) is scrubbed before anything is written.
+
+What is built here is always storable (``_limits``): orjson checks every string is valid UTF-8
+as it writes the attributes, so only a span it refuses (a lone surrogate, an int past 64 bits)
+or one past the size bound takes the slow path, where each bad value is replaced on its own.
+Names and status messages are checked directly (``str.isascii`` first, an O(1) flag).
 """
 
 from __future__ import annotations
