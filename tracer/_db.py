@@ -72,6 +72,8 @@ def _restore_mode(companion: Path, file: Path) -> bool:
     is writable now. SQLite creates -shm and -wal with the database's mode, so opening a
     read-only database leaves a read-only -shm behind, which would keep SQLite from writing
     after the database is made writable again. (Immutable files refuse the chmod.)"""
+    if not hasattr(os, "getuid"):  # Windows: no owner to compare
+        return False
     try:
         if companion.stat().st_uid != os.getuid() or not os.access(file, os.W_OK):
             return False
@@ -91,8 +93,8 @@ def check_shared_memory_for_read(path: Path, *, mapped_writable: bool) -> None:
         return
     if mapped_writable or os.access(path, os.W_OK):
         raise FilesUnwritable(
-            f"cannot read {path}: {shm} is read-only or immutable while the database is "
-            "writable; make it writable again (chattr -i, chmod u+w)"
+            f"cannot read {path}: {shm} is read-only or immutable; make it writable again "
+            "(chattr -i, chmod u+w)"
         )
 
 
@@ -124,10 +126,10 @@ _kept_open: list[sqlite3.Connection] = []
 def file_identity(path: str | os.PathLike[str]) -> tuple[int, int] | None:
     """``(device, inode)`` of the file at ``path`` now; None if there is none."""
     try:
-        stat = os.stat(path)
+        info = os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
         return None
-    return stat.st_dev, stat.st_ino
+    return info.st_dev, info.st_ino
 
 
 def _configure(conn: sqlite3.Connection) -> None:
