@@ -69,7 +69,7 @@ async def run(
     stop = stop or asyncio.Event()
     try:
         await runner.setup()
-        site = web.TCPSite(runner, settings.host, settings.port, shutdown_timeout=5.0)
+        site = web.TCPSite(runner, settings.host, settings.port)
         await site.start()
     except BaseException:
         await runner.cleanup()

@@ -108,12 +108,13 @@ class Receiver:
         self.counts = Counts()
         self._bearer = f"Bearer {settings.token}".encode() if settings.token else None
 
-    async def _body(self, request: web.Request) -> tuple[bytes, bool]:
+    def _check_token(self, request: web.Request) -> None:
         if self._bearer is not None:
             given = request.headers.get("Authorization", "").encode("utf-8", "replace")
             if not hmac.compare_digest(given, self._bearer):
                 raise _Refuse(401, "a valid 'Authorization: Bearer TOKEN' header is required")
-        as_json = _is_json(request)
+
+    async def _body(self, request: web.Request) -> bytes:
         encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
         if encoding not in ("identity", "gzip", ""):
             raise _Refuse(415, f"content encoding must be gzip or none, not {encoding!r}")
@@ -126,7 +127,7 @@ class Receiver:
             raise _Refuse(408, "the body did not arrive in time") from None
         except web.HTTPRequestEntityTooLarge:
             raise _Refuse(413, f"the body is larger than the {limit}-byte limit") from None
-        return (_gunzip(raw, limit) if encoding == "gzip" else raw), as_json
+        return _gunzip(raw, limit) if encoding == "gzip" else raw
 
     def _error(self, status: int, reason: str, as_json: bool | None) -> web.Response:
         self.counts.errors[status] = self.counts.errors.get(status, 0) + 1
@@ -147,7 +148,9 @@ class Receiver:
         self.counts.requests += 1
         as_json: bool | None = None
         try:
-            raw, as_json = await self._body(request)
+            self._check_token(request)
+            as_json = _is_json(request)
+            raw = await self._body(request)
             if kind == "traces":
                 return self._traces(raw, as_json)
             if kind == "logs":
