@@ -99,6 +99,9 @@ def canonical(attrs: Mapping[str, object], events: Sequence[EventLike] = ()) -> 
     for source, target in RENAMES:
         if source in attrs and target not in out:
             out[target] = attrs[source]
+    provider = out.get(A.GEN_AI_PROVIDER_NAME)
+    if isinstance(provider, str):  # older OpenLLMetry wrote "OpenAI"; prices match "openai"
+        out[A.GEN_AI_PROVIDER_NAME] = provider.lower()
     if events:
         _from_events(events, out)
     return out

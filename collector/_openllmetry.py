@@ -40,6 +40,7 @@ RENAMES = (
     ("traceloop.prompt.key", A.GEN_AI_PROMPT_NAME),
     ("traceloop.prompt.version", A.GEN_AI_PROMPT_VERSION),
     ("traceloop.entity.name", A.GEN_AI_TOOL_NAME),  # kept only on TOOL spans, see below
+    ("gen_ai.usage.cache_read_input_tokens", A.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS),
 )
 
 _MARKERS = ("traceloop.", "gen_ai.prompt.0.", "gen_ai.completion.0.", "llm.request.type")
