@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import sqlite3
 import subprocess
@@ -86,3 +87,31 @@ def test_help_imports_no_server_library() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert "OTLP" in done.stdout and "--token" in done.stdout
     assert done.stdout.strip().endswith("False False")
+
+
+def test_the_readme_example_lands_in_the_file(db: Path) -> None:
+    import os
+
+    cli = Cli(db)
+    try:
+        done = subprocess.run(
+            [
+                sys.executable,
+                str(Path(__file__).parent.parent / "examples/already_instrumented.py"),
+            ],
+            env={**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": cli.url},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+    finally:
+        status, _ = cli.stop()
+    assert status == 0
+    store = spyglass.Store(db)
+    summaries = store.traces(project="support-bot")
+    assert len(summaries) == 2 and {s.session_id for s in summaries} == {"demo"}
+    trace = store.trace(summaries[0].trace_id)
+    (retriever,) = [span for span in trace.spans if span.kind == "RETRIEVER"]
+    assert {hit.trace_id for hit in store.search("refunds")} >= {s.trace_id for s in summaries}
+    assert len(json.loads(str(retriever.attributes["gen_ai.retrieval.documents"]))) == 2
