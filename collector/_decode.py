@@ -75,20 +75,17 @@ class Decoded:
         return "; ".join(self.reasons) + (f"; and {more} more" if more > 0 else "")
 
 
+_SCALARS = frozenset({"string_value", "int_value", "double_value", "bool_value"})
+
+
 def any_value(value: AnyValue) -> object:
     """An OTLP ``AnyValue`` as Python: arrays as tuples (as the SDK keeps them), key-value lists
     as dicts, bytes as base64 text (JSON has no bytes)."""
     kind = value.WhichOneof("value")
-    if kind == "string_value":
-        return value.string_value
-    if kind == "int_value":
-        return value.int_value
-    if kind == "double_value":
-        return value.double_value
-    if kind == "bool_value":
-        return value.bool_value
+    if kind in _SCALARS:
+        return getattr(value, kind)
     if kind == "array_value":
-        return tuple(any_value(item) for item in value.array_value.values)
+        return tuple([any_value(item) for item in value.array_value.values])
     if kind == "kvlist_value":
         return key_values(value.kvlist_value.values)
     if kind == "bytes_value":
@@ -97,12 +94,19 @@ def any_value(value: AnyValue) -> object:
 
 
 def key_values(pairs: Iterable[KeyValue]) -> dict[str, object]:
-    """Attributes as a dict; a key without a value is left out (the SDK refuses ``None``)."""
+    """Attributes as a dict; a key without a value is left out (the SDK refuses ``None``).
+
+    Scalars, most attributes, are read inline: this runs for every attribute received."""
     out: dict[str, object] = {}
     for pair in pairs:
-        value = any_value(pair.value)
-        if value is not None:
-            out[pair.key] = value
+        value = pair.value
+        kind = value.WhichOneof("value")
+        if kind in _SCALARS:
+            out[pair.key] = getattr(value, kind)
+        elif kind is not None:
+            converted = any_value(value)
+            if converted is not None:
+                out[pair.key] = converted
     return out
 
 
