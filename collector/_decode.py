@@ -188,7 +188,7 @@ def _parse(item: object, message: Resource | InstrumentationScope | Span, what: 
         raise ValueError(f"{what} must be an object")
     try:
         json_format.ParseDict(item, message, ignore_unknown_fields=True)
-    except json_format.ParseError as exc:
+    except (json_format.ParseError, RecursionError) as exc:
         raise ValueError(f"{what}: {exc}") from None
 
 
@@ -196,7 +196,7 @@ def decode_json(body: bytes) -> Decoded:
     """An ``ExportTraceServiceRequest`` in OTLP/JSON (ids in hex, enums as numbers or names)."""
     try:
         request = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise BadRequest(f"the body is not JSON: {exc}") from None
     if not isinstance(request, dict):
         raise BadRequest("the body must be a JSON object with resourceSpans")

@@ -46,7 +46,13 @@ def decode_logs(body: bytes, as_json: bool) -> list[tuple[bytes, Event]]:
             json_format.ParseDict(raw, request, ignore_unknown_fields=True)
         else:
             request.ParseFromString(body)
-    except (DecodeError, ValueError, UnicodeDecodeError, json_format.ParseError) as exc:
+    except (
+        DecodeError,
+        ValueError,
+        UnicodeDecodeError,
+        RecursionError,
+        json_format.ParseError,
+    ) as exc:
         raise BadRequest(f"the body is not an OTLP log request: {exc}") from None
     found = []
     for resource_logs in request.resource_logs:

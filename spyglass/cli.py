@@ -314,6 +314,12 @@ def collect(db: str | None, host: str, port: int, token: str | None) -> None:
         f"{counts.refused} requests told to retry",
         err=True,
     )
+    if report.late_events:
+        click.echo(
+            f"spyglass collect: {report.late_events} GenAI log events came after their span "
+            "was stored and were not kept",
+            err=True,
+        )
     if report.lost:
         _fail(f"{report.lost} accepted spans could not be written to {path}")
 

@@ -394,3 +394,49 @@ def test_a_file_that_is_not_a_database_is_one_error_at_start(tmp_path: Path) -> 
 
     with pytest.raises(SpyglassError):
         InProcess(CollectorSettings(db=bad, port=0))
+
+
+def test_deeply_nested_json_is_a_400(receiver: InProcess) -> None:
+    deep = b'{"resourceSpans": ' + b"[" * 30_000 + b"]" * 30_000 + b"}"
+    status, _, raw = post(receiver.url, deep, "application/json")
+    assert status == 400 and "not JSON" in json.loads(raw)["message"]
+
+
+def _json_logs(span_id: str, name: str, body_value: dict[str, object]) -> bytes:
+    record = {
+        "timeUnixNano": "1700000000000000000",
+        "traceId": "5b8efff798038103d269b633813fc60c",
+        "spanId": span_id,
+        "eventName": name,
+        "body": {"kvlistValue": {"values": [
+            {"key": k, "value": {"stringValue": v}} for k, v in body_value.items()]}},
+    }  # fmt: skip
+    request = {"resourceLogs": [{"scopeLogs": [{"logRecords": [record]}]}]}
+    return json.dumps(request).encode()
+
+
+def test_genai_log_events_join_their_span(receiver: InProcess, db: Path) -> None:
+    trace_id = "5b8efff798038103d269b633813fc60c"
+    logs = _json_logs("00000000000000c1", "gen_ai.user.message", {"content": "Hi there"})
+    assert post(receiver.url, logs, "application/json", path="/v1/logs")[0] == 200
+    choice = _json_logs("00000000000000c1", "gen_ai.choice", {"content": "Hello", "role": "x"})
+    assert post(receiver.url, choice, "application/json", path="/v1/logs")[0] == 200
+    span = _json_span(trace_id, "00000000000000c1")
+    span["attributes"] = [{"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}}]
+    request = {"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}
+    assert post(receiver.url, json.dumps(request).encode(), "application/json")[0] == 200
+    time.sleep(0.5)  # stored by now; a later event cannot be added to it
+    late = _json_logs("00000000000000c1", "gen_ai.user.message", {"content": "too late"})
+    assert post(receiver.url, late, "application/json", path="/v1/logs")[0] == 200
+    report = receiver.stop()
+    assert report.late_events == 1
+    (stored_span,) = spyglass.Store(db).trace(trace_id).spans
+    assert stored_span.kind == "LLM"
+    messages = json.loads(str(stored_span.attributes["gen_ai.input.messages"]))
+    assert messages == [{"role": "user", "parts": [{"type": "text", "content": "Hi there"}]}]
+    (output,) = json.loads(str(stored_span.attributes["gen_ai.output.messages"]))
+    assert output["parts"][0]["content"] == "Hello"
+    assert [event["name"] for event in stored_span.events] == [
+        "gen_ai.user.message",
+        "gen_ai.choice",
+    ]
