@@ -42,7 +42,7 @@ BATCH = 512
 PB = "application/x-protobuf"
 
 
-def encode(spans: list, gzipped: bool = False) -> list[bytes]:  # type: ignore[type-arg]
+def encode(spans: list, gzipped: bool = False) -> list[bytes]:
     bodies = [
         encode_spans(spans[i : i + BATCH]).SerializeToString() for i in range(0, len(spans), BATCH)
     ]

@@ -2,9 +2,11 @@
 
 Why aiohttp: it is maintained, asyncio-native, and already installed wherever LlamaIndex is; it
 needs no separate ASGI server; and it bounds what a client can make it hold: request bodies
-(``client_max_size``), header lines and counts, and since 3.10 a connection's first request
-(its keep-alive timer starts at connection time, so a client that trickles headers is cut off
-after ``idle_timeout``). The body's own deadline (``body_timeout``, answered 408) is ours.
+(``client_max_size``), header lines and counts, and (in the 3.14.5 the ``collect`` extra asks
+for; earlier versions did not) the time to a connection's first request: its keep-alive timer
+starts when it connects, so a client that trickles headers is cut off after ``idle_timeout``
+(``test_slow_bodies_and_slow_headers_are_cut_off``). The body's deadline (``body_timeout``,
+answered 408) is ours.
 Importing it costs ~0.25 s, so the CLI imports this module only when ``collect`` runs.
 
 A request is checked in this order, each failure one status and a one-line reason: bearer token

@@ -35,7 +35,7 @@ DOCUMENTS = [
 class PolicyRetriever(BaseRetriever):
     """Returns the policy documents with their relevance in ``metadata["score"]``."""
 
-    def _get_relevant_documents(self, query: str, *, run_manager: object = None) -> list[Document]:  # type: ignore[override]
+    def _get_relevant_documents(self, query: str, *, run_manager: object = None) -> list[Document]:
         return DOCUMENTS
 
 

@@ -29,7 +29,7 @@ DOCS = [
 ]
 
 
-def _client():  # type: ignore[no-untyped-def]
+def _client():
     import openai
 
     return openai.OpenAI(base_url=os.environ["FAKE_OPENAI_BASE_URL"], api_key="sk-test-key")
@@ -59,7 +59,7 @@ def _chain() -> None:
     from langchain_openai import ChatOpenAI
 
     class PolicyRetriever(BaseRetriever):
-        def _get_relevant_documents(self, query: str, *, run_manager: object = None) -> list:  # type: ignore[override]
+        def _get_relevant_documents(self, query: str, *, run_manager: object = None) -> list:
             return [Document(page_content=c, metadata=dict(m), id=i) for c, m, i in DOCS]
 
     @tool
@@ -164,8 +164,8 @@ def main(stack: str, record: str) -> None:
     STACKS[stack](provider)()
     logs = []
     for logger_provider, logs_memory in _LOGS:  # events go first, as their batch runs more often
-        logger_provider.shutdown()  # type: ignore[attr-defined]
-        logs = [_log(item) for item in logs_memory.get_finished_logs()]  # type: ignore[attr-defined]
+        logger_provider.shutdown()
+        logs = [_log(item) for item in logs_memory.get_finished_logs()]
     provider.shutdown()
     spans = [
         {
@@ -183,11 +183,11 @@ def main(stack: str, record: str) -> None:
 
 
 def _plain(value: object) -> object:
-    return dict(value) if hasattr(value, "items") else list(value)  # type: ignore[call-overload]
+    return dict(value) if hasattr(value, "items") else list(value)
 
 
 def _log(item: object) -> dict[str, object]:
-    record = item.log_record  # type: ignore[attr-defined]
+    record = item.log_record
     return {
         "event_name": record.event_name,
         "span_id": format(record.span_id, "016x"),

@@ -207,20 +207,20 @@ def _spans(collected: Collected, stack: str) -> dict[str, dict[str, object]]:
 
 def test_openinference_mapping_on_recorded_spans(collected: Collected) -> None:
     spans = _spans(collected, "openinference-langchain")
-    retriever = _openinference.canonical(spans["PolicyRetriever"]["attributes"])  # type: ignore[arg-type]
+    retriever = _openinference.canonical(spans["PolicyRetriever"]["attributes"])
     assert retriever[A.SPYGLASS_KIND] == "RETRIEVER"
     assert retriever[A.GEN_AI_OPERATION_NAME] == "retrieval"
     docs = json.loads(str(retriever[A.GEN_AI_RETRIEVAL_DOCUMENTS]))
     assert [(d["id"], d["score"]) for d in docs] == [(None, 0.91), (None, 0.42)]
     assert docs[0]["metadata"] == {"score": 0.91, "source": "policy.md"}
-    llm = _openinference.canonical(spans["ChatOpenAI"]["attributes"])  # type: ignore[arg-type]
+    llm = _openinference.canonical(spans["ChatOpenAI"]["attributes"])
     assert llm[A.GEN_AI_PROVIDER_NAME] == "openai"
     assert llm[A.GEN_AI_CONVERSATION_ID] == "chat-7"
     assert llm[A.GEN_AI_USAGE_INPUT_TOKENS] == 12 and llm[A.GEN_AI_USAGE_OUTPUT_TOKENS] == 7
     assert [role for role, _ in _texts(llm[A.GEN_AI_INPUT_MESSAGES])] == ["system", "user"]
-    prompt = _openinference.canonical(spans["ChatPromptTemplate"]["attributes"])  # type: ignore[arg-type]
+    prompt = _openinference.canonical(spans["ChatPromptTemplate"]["attributes"])
     assert prompt[A.SPYGLASS_KIND] == "CHAIN"  # OpenInference's PROMPT kind
-    tool = _openinference.canonical(spans["order_status"]["attributes"])  # type: ignore[arg-type]
+    tool = _openinference.canonical(spans["order_status"]["attributes"])
     assert tool[A.SPYGLASS_KIND] == "TOOL" and tool[A.GEN_AI_TOOL_NAME] == "order_status"
     assert json.loads(str(tool[A.GEN_AI_TOOL_CALL_RESULT])) == "order 42 shipped"
 
@@ -228,17 +228,17 @@ def test_openinference_mapping_on_recorded_spans(collected: Collected) -> None:
 def test_openllmetry_mapping_on_recorded_spans(collected: Collected) -> None:
     spans = _spans(collected, "traceloop-langchain")
     (retriever_name,) = [name for name in spans if name.endswith("PolicyRetriever")]
-    retriever = _openllmetry.canonical(spans[retriever_name]["attributes"])  # type: ignore[arg-type]
+    retriever = _openllmetry.canonical(spans[retriever_name]["attributes"])
     assert retriever[A.SPYGLASS_KIND] == "RETRIEVER"
     assert retriever[A.GEN_AI_RETRIEVAL_QUERY_TEXT] == "What is the refund policy?"
     docs = json.loads(str(retriever[A.GEN_AI_RETRIEVAL_DOCUMENTS]))
     assert [d["score"] for d in docs] == [0.91, 0.42]
-    workflow = _openllmetry.canonical(spans["RunnableSequence.workflow"]["attributes"])  # type: ignore[arg-type]
+    workflow = _openllmetry.canonical(spans["RunnableSequence.workflow"]["attributes"])
     assert workflow[A.GEN_AI_CONVERSATION_ID] == "chat-7"
     assert "What is the refund policy?" in str(workflow[A.SPYGLASS_INPUT])
     chat = spans["ChatOpenAI.chat"]["attributes"]
-    assert _openllmetry.canonical(chat).get(A.SPYGLASS_KIND) is None  # type: ignore[arg-type]
-    assert _genai.canonical(chat)[A.SPYGLASS_KIND] == "LLM"  # type: ignore[arg-type]
+    assert _openllmetry.canonical(chat).get(A.SPYGLASS_KIND) is None
+    assert _genai.canonical(chat)[A.SPYGLASS_KIND] == "LLM"
 
 
 def test_genai_mapping_on_recorded_events(collected: Collected) -> None:
@@ -250,8 +250,8 @@ def test_genai_mapping_on_recorded_events(collected: Collected) -> None:
     assert log["event_name"] == _genai.DETAILS_EVENT
     (span,) = record["spans"]
     assert log["span_id"] == span["span_id"]
-    assert A.GEN_AI_INPUT_MESSAGES not in span["attributes"]  # type: ignore[operator]
-    event = Event(str(log["event_name"]), log["attributes"])  # type: ignore[arg-type]
-    out = _genai.canonical(span["attributes"], [event])  # type: ignore[arg-type]
+    assert A.GEN_AI_INPUT_MESSAGES not in span["attributes"]
+    event = Event(str(log["event_name"]), log["attributes"])
+    out = _genai.canonical(span["attributes"], [event])
     assert _texts(out[A.GEN_AI_INPUT_MESSAGES])[1] == ("user", "What is the refund policy?")
     assert _texts(out[A.GEN_AI_OUTPUT_MESSAGES]) == [("assistant", "Hello from the fake server.")]
