@@ -290,11 +290,17 @@ def demo(db: str | None) -> None:
     "--token",
     envvar="SPYGLASS_COLLECT_TOKEN",
     default=None,
-    help="Require 'Authorization: Bearer TOKEN' (default: $SPYGLASS_COLLECT_TOKEN).",
+    help="Require 'Authorization: Bearer TOKEN'. Default: $SPYGLASS_COLLECT_TOKEN, which "
+    "other users cannot read as they can a command line.",
 )
 @_errors_to_exit
 def collect(db: str | None, host: str, port: int, token: str | None) -> None:
-    """Receive OTLP/HTTP spans (POST /v1/traces) from any instrumentation, until Ctrl-C."""
+    """Receive OTLP spans from any instrumentation into the file.
+
+    Listens for OTLP/HTTP (POST /v1/traces, protobuf or JSON) until Ctrl-C or SIGTERM, then
+    writes out everything it accepted. Point an app at it with
+    OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318.
+    """
     from pathlib import Path
 
     from spyglass.collector import CollectorSettings, serve
