@@ -3,19 +3,27 @@
 ``start_cli`` runs ``python -m spyglass.cli collect --port 0`` and reads the address it printed;
 ``InProcess`` runs the same ``collector.run`` coroutine on a thread of the test process, so a
 test can give it small limits (queue bound, timeouts) the command line does not expose.
-Both listen on 127.0.0.1 on a free port.
+Both listen on 127.0.0.1 on a free port. ``make_spans``, ``body`` and ``post`` make and send
+OTLP requests; ``stored`` reads back what is in the file.
 """
 
 from __future__ import annotations
 
 import asyncio
+import http.client
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
 from pathlib import Path
+
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import Event, ReadableSpan
+from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode
 
 from spyglass.collector import CollectorSettings, Report, run
 
@@ -125,3 +133,64 @@ class InProcess:
             raise self.error
         assert self.report is not None
         return self.report
+
+
+PB = "application/x-protobuf"
+
+
+def make_spans(count: int, trace: int = 1, project: str = "svc") -> list[ReadableSpan]:
+    """A root and ``count - 1`` children, ids derived from ``trace`` so tests can find them."""
+    resource = Resource({"service.name": project})
+    root = SpanContext(trace, trace << 16, is_remote=False)
+    spans = [
+        ReadableSpan(
+            name="root",
+            context=root,
+            resource=resource,
+            attributes={"gen_ai.operation.name": "chat", "gen_ai.usage.input_tokens": 3},
+            events=[Event("note", {"k": "v"}, 5)],
+            kind=SpanKind.SERVER,
+            status=Status(StatusCode.ERROR, "it broke"),
+            start_time=1_000,
+            end_time=9_000,
+        )
+    ]
+    for i in range(1, count):
+        spans.append(
+            ReadableSpan(
+                name=f"child-{i}",
+                context=SpanContext(trace, (trace << 16) + i, is_remote=False),
+                parent=root,
+                resource=resource,
+                attributes={"i": i},
+                start_time=2_000 + i,
+                end_time=3_000 + i,
+            )
+        )
+    return spans
+
+
+def body(spans: list[ReadableSpan]) -> bytes:
+    return encode_spans(spans).SerializeToString()
+
+
+def post(
+    url: str,
+    data: bytes,
+    content_type: str = PB,
+    headers: dict[str, str] | None = None,
+    path: str = "/v1/traces",
+) -> tuple[int, dict[str, str], bytes]:
+    host, port = url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        conn.request("POST", path, data, {"Content-Type": content_type, **(headers or {})})
+        reply = conn.getresponse()
+        return reply.status, dict(reply.getheaders()), reply.read()
+    finally:
+        conn.close()
+
+
+def stored(db: Path) -> set[tuple[str, str, str | None]]:
+    with sqlite3.connect(db) as conn:
+        return set(conn.execute("SELECT name, span_id, parent_id FROM spans"))

@@ -11,8 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from collect_helpers import Cli
-from test_collect_server import body, make_spans, post
+from collect_helpers import Cli, body, make_spans, post
 
 import spyglass
 

@@ -14,9 +14,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import pytest
-from collect_helpers import InProcess
+from collect_helpers import InProcess, post
 from opentelemetry.sdk.trace import Event
-from test_collect_server import post
 
 import spyglass
 from spyglass.collector import CollectorSettings, _genai, _mlflow, _openinference, normalise
