@@ -204,3 +204,23 @@ def test_genai_log_events_join_their_span(receiver: InProcess, db: Path) -> None
         "gen_ai.user.message",
         "gen_ai.choice",
     ]
+
+
+def test_secrets_in_received_spans_are_redacted(receiver: InProcess, db: Path) -> None:
+    secret = "sk-proj-abcdefghijklmnopqrstuvwxyz012345"
+    span = _json_span("5b8efff798038103d269b633813fc60c", "00000000000000d1")
+    span["name"] = f"call with {secret}"
+    span["attributes"] = [
+        {"key": "input.value", "value": {"stringValue": f"Authorization: Bearer {secret}"}},
+        {"key": "openinference.span.kind", "value": {"stringValue": "LLM"}},
+    ]
+    span["status"] = {"code": 2, "message": f"rejected key {secret}"}
+    request = {"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}
+    assert post(receiver.url, json.dumps(request).encode(), "application/json")[0] == 200
+    receiver.stop()
+    for file in db.parent.glob(db.name + "*"):  # the database, and its WAL if one is left
+        assert secret.encode() not in file.read_bytes()
+    (stored_span,) = spyglass.Store(db).trace("5b8efff798038103d269b633813fc60c").spans
+    assert stored_span.name == "call with [REDACTED]"
+    assert "[REDACTED]" in str(stored_span.attributes["input.value"])
+    assert "[REDACTED]" in str(stored_span.attributes["spyglass.input"])
