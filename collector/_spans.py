@@ -103,7 +103,7 @@ def to_readable(
         context=_context(span.trace_id, span.span_id, span.flags, span.trace_state),
         parent=parent,
         resource=resource,
-        attributes=_attrs(normalise(key_values(span.attributes), events)),
+        attributes=_attrs(normalise(key_values(span.attributes), events, scope.name)),
         events=events,
         links=_links(span),
         kind=_KINDS.get(span.kind, SpanKind.INTERNAL),

@@ -255,3 +255,23 @@ def test_genai_mapping_on_recorded_events(collected: Collected) -> None:
     out = _genai.canonical(span["attributes"], [event])
     assert _texts(out[A.GEN_AI_INPUT_MESSAGES])[1] == ("user", "What is the refund policy?")
     assert _texts(out[A.GEN_AI_OUTPUT_MESSAGES]) == [("assistant", "Hello from the fake server.")]
+
+
+@pytest.mark.parametrize(
+    ("stack", "root"),
+    [
+        ("openinference-langchain", "RunnableSequence"),
+        ("traceloop-langchain", "RunnableSequence.workflow"),
+    ],
+)
+def test_search_finds_what_the_chain_did_not_its_plumbing(
+    collected: Collected, stack: str, root: str
+) -> None:
+    """Inner chain steps repeat the documents and messages; as for spyglass's own LangChain
+    spans, only the root, the retriever and the model call are found."""
+    trace = collected.trace(stack, root)
+    hit_ids = {hit.span_id for hit in spyglass.Store(collected.db).search("refunds", limit=100)}
+    found = [span for span in trace.spans if span.span_id in hit_ids]
+    assert {span.kind for span in found} >= {"RETRIEVER", "LLM"}
+    inner_chains = [s for s in found if s.kind in ("CHAIN", "AGENT") and s.parent_id is not None]
+    assert inner_chains == [], [s.name for s in inner_chains]
