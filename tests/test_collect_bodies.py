@@ -189,7 +189,10 @@ def test_genai_log_events_join_their_span(receiver: InProcess, db: Path) -> None
     span["attributes"] = [{"key": "gen_ai.operation.name", "value": {"stringValue": "chat"}}]
     request = {"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}
     assert post(receiver.url, json.dumps(request).encode(), "application/json")[0] == 200
-    time.sleep(0.5)  # stored by now; a later event cannot be added to it
+    deadline = time.monotonic() + 30
+    while not stored(db):  # once the span is in the file, a later event cannot be added to it
+        assert time.monotonic() < deadline, "the span was never stored"
+        time.sleep(0.05)
     late = _json_logs("00000000000000c1", "gen_ai.user.message", {"content": "too late"})
     assert post(receiver.url, late, "application/json", path="/v1/logs")[0] == 200
     report = receiver.stop()
