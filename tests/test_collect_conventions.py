@@ -1,10 +1,13 @@
 """The convention modules on recordings of instrumentors that cannot share the dev venv, and on
 the shapes the other tests' instrumentors do not make.
 
-``data/mlflow_otlp.bin`` and ``data/openllmetry_legacy_otlp.bin`` are OTLP bodies recorded from
-MLflow's tracing SDK and from an older OpenLLMetry (see the ``record_*.py`` scripts beside them:
-both pin versions the dev extra cannot hold). They are sent to a real receiver over HTTP, as the
-instrumentor sent them, and read back from the file.
+``data/mlflow_otlp.bin``, ``data/openllmetry_legacy_otlp.bin`` and ``data/typescript_otlp.json``
+are OTLP bodies recorded from MLflow's tracing SDK, from an older OpenLLMetry, and from a Node.js
+app (OpenInference's JavaScript OpenAI instrumentation, the official JavaScript OTLP/JSON
+exporter); see the ``record_*.py`` scripts beside them, each run in an environment of its own
+(MLflow brings databricks-sdk and needs sqlparse it does not declare; the older OpenLLMetry is
+the same package as the current one; the third is Node.js). They are sent to a real receiver
+over HTTP, as the instrumentor sent them, and read back from the file.
 """
 
 from __future__ import annotations
@@ -216,3 +219,22 @@ def test_a_mapping_that_fails_costs_only_what_it_would_have_added(
     assert out[A.SPYGLASS_KIND] == "TOOL" and out[A.GEN_AI_TOOL_NAME] == "t"
     assert out["tool.name"] == "t"
     assert normalise({"plain": 1}) == {"plain": 1}
+
+
+def test_a_node_app_traced_by_openinference_js(receiver: InProcess, db: Path) -> None:
+    """The JSON body of the official JavaScript OTLP exporter (``typescript_app.js``)."""
+    body = (DATA / "typescript_otlp.json").read_bytes()
+    assert post(receiver.url, body, "application/json")[0] == 200
+    receiver.stop()
+    store = spyglass.Store(db)
+    (summary,) = store.traces(project="ts-app")
+    (llm,) = store.trace(summary.trace_id).spans
+    assert llm.kind == "LLM" and llm.model == "gpt-4o-mini" and llm.provider == "openai"
+    assert (llm.input_tokens, llm.output_tokens) == (12, 7)
+    assert _texts(llm.attributes[A.GEN_AI_INPUT_MESSAGES]) == [
+        ("system", "Answer briefly."),
+        ("user", "What is the refund policy?"),
+    ]
+    assert _texts(llm.attributes[A.GEN_AI_OUTPUT_MESSAGES]) == [
+        ("assistant", "Hello from the fake server.")
+    ]
