@@ -70,7 +70,10 @@ def test_bodies_over_the_limit_are_413_declared_or_chunked(receiver: InProcess) 
     assert post(receiver.url, body(make_spans(1)))[0] == 200
 
 
-def test_the_token_is_required_when_set(db: Path) -> None:
+def test_the_token_is_required_when_set(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.trace.export import SpanExportResult
+
     running = InProcess(CollectorSettings(db=db, port=0, token="s3cret"))
     try:
         data = body(make_spans(1))
@@ -78,9 +81,14 @@ def test_the_token_is_required_when_set(db: Path) -> None:
         assert status == 401 and headers["WWW-Authenticate"] == "Bearer"
         assert post(running.url, data, headers={"Authorization": "Bearer wrong"})[0] == 401
         assert post(running.url, data, headers={"Authorization": "Bearer s3cret"})[0] == 200
+        # What the README tells a sender to set, read by the standard exporter.
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_HEADERS", "Authorization=Bearer%20s3cret")
+        exporter = OTLPSpanExporter(endpoint=running.traces_url)
+        assert exporter.export(make_spans(2, trace=5)) == SpanExportResult.SUCCESS
+        exporter.shutdown()
     finally:
         report = running.stop()
-    assert report.stored == 1
+    assert report.stored == 3
 
 
 def test_unknown_paths_and_methods_are_refused(receiver: InProcess) -> None:
