@@ -275,3 +275,28 @@ def test_search_finds_what_the_chain_did_not_its_plumbing(
     assert {span.kind for span in found} >= {"RETRIEVER", "LLM"}
     inner_chains = [s for s in found if s.kind in ("CHAIN", "AGENT") and s.parent_id is not None]
     assert inner_chains == [], [s.name for s in inner_chains]
+
+
+async def test_the_ui_shows_a_collected_trace(collected: Collected) -> None:
+    from test_ui import SIZE, _static, _walk, row_ids, until
+    from textual.widgets import TabbedContent
+
+    from spyglass.viewer import make_app
+    from spyglass.viewer._detail import DetailPane
+    from spyglass.viewer._span_tree import SpanTree
+
+    trace = collected.trace("openinference-langchain", "RunnableSequence")
+    app = make_app(collected.db, poll_interval=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: trace.trace_id in row_ids(app), "the list loads")
+        await pilot.press(*["j"] * row_ids(app).index(trace.trace_id), "enter")
+        tree = app.screen.query_one(SpanTree)
+        await until(pilot, lambda: tree.root.children != [], "the trace loads")
+        names = [str(node.label.plain) for node in _walk(tree)]
+        assert any("PolicyRetriever" in name for name in names)
+        retriever_row = next(i for i, name in enumerate(names) if "PolicyRetriever" in name)
+        await pilot.press(*["j"] * retriever_row, "2")
+        assert app.screen.query_one(TabbedContent).active == "documents"
+        pane = app.screen.query_one(DetailPane)
+        await until(pilot, lambda: "0.91" in _static(pane, "#documents-body"), "documents")
+        assert "Refunds are accepte" in _static(pane, "#documents-body")  # a snippet
