@@ -28,7 +28,7 @@ from opentelemetry.sdk.trace import (
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from opentelemetry.trace import Status
+from opentelemetry.trace import Link, Status
 from opentelemetry.util.types import Attributes, AttributeValue
 
 from spyglass import __version__
@@ -38,6 +38,7 @@ from spyglass.tracer._exporter import SQLiteSpanExporter
 from spyglass.tracer._lite import LiteTracer
 from spyglass.tracer._processor import BlockingBatchProcessor
 from spyglass.tracer._redact import Redactor
+from spyglass.tracer._rows import scrubbed_key
 
 logger = logging.getLogger("spyglass")
 
@@ -59,15 +60,20 @@ class Settings:
 
 
 class _RedactingExporter(SpanExporter):
-    """Scrubs a copy of each span before another exporter (OTLP) sends it anywhere."""
+    """Scrubs a copy of each span before another exporter (OTLP) sends it anywhere: what the
+    SQLite rows scrub (name, attribute keys and values, event names and attributes, status
+    message), and link attributes, which only this copy carries."""
 
     def __init__(self, inner: SpanExporter, redactor: Redactor) -> None:
         self._inner = inner
         self._redactor = redactor
 
     def _attributes(self, attributes: Attributes) -> Attributes:
-        scrub = self._redactor.scrub_value  # keeps each value's type (str in, str out)
-        return {k: cast(AttributeValue, scrub(v)) for k, v in (attributes or {}).items()}
+        scrub, scrub_value = self._redactor.scrub, self._redactor.scrub_value
+        out: dict[str, AttributeValue] = {}
+        for key, value in (attributes or {}).items():  # keys too, as the SQLite rows do
+            out[scrubbed_key(key, scrub, out)] = cast(AttributeValue, scrub_value(value))
+        return out
 
     def _status(self, status: Status) -> Status:
         if not status.description:
@@ -85,10 +91,16 @@ class _RedactingExporter(SpanExporter):
                 resource=span.resource,
                 attributes=self._attributes(span.attributes),
                 events=[
-                    Event(event.name, self._attributes(event.attributes), event.timestamp)
+                    Event(
+                        self._redactor.scrub(event.name),
+                        self._attributes(event.attributes),
+                        event.timestamp,
+                    )
                     for event in span.events
                 ],
-                links=span.links,
+                links=[
+                    Link(link.context, self._attributes(link.attributes)) for link in span.links
+                ],
                 kind=span.kind,
                 status=self._status(span.status),
                 start_time=span.start_time,

@@ -30,7 +30,7 @@ except ImportError:  # pragma: no cover - orjson is a dependency, but stay corre
         return json.loads(raw)
 
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from opentelemetry.sdk.trace import ReadableSpan
@@ -91,11 +91,25 @@ def _plain(attrs: Mapping[str, object]) -> Mapping[str, object]:
     return copied if isinstance(copied, dict) else dict(attrs)
 
 
+def scrubbed_key(key: str, scrub: Callable[[str], str], out: Mapping[str, object]) -> str:
+    """``key`` scrubbed: a program can name an attribute after a secret (``f"auth.{token}"``).
+    Two keys that differ only in their secret stay two keys."""
+    clean = scrub(key)
+    if clean != key and clean in out:
+        number = 2
+        while f"{clean} ({number})" in out:
+            number += 1
+        clean = f"{clean} ({number})"
+    return clean
+
+
 def _scrubbed(attrs: Mapping[str, object], redactor: Redactor | None) -> dict[str, object]:
-    """A copy of ``attrs`` to store: sequences as lists, every string in it scrubbed.
+    """A copy of ``attrs`` to store: sequences as lists, every string in it (keys too)
+    scrubbed.
 
     Strings, most values, go straight to ``scrub``: ``scrub_value``'s walk (and the cycle set
-    it allocates) is only needed for sequences.
+    it allocates) is only needed for sequences. Keys recur on every span, so ``scrub`` finds
+    nearly all of them in its memo of clean short strings.
     """
     out: dict[str, object] = {}
     if redactor is None:
@@ -104,6 +118,7 @@ def _scrubbed(attrs: Mapping[str, object], redactor: Redactor | None) -> dict[st
         return out
     scrub, scrub_value = redactor.scrub, redactor.scrub_value
     for key, value in _plain(attrs).items():
+        key = scrubbed_key(key, scrub, out)
         if isinstance(value, str):
             out[key] = scrub(value)
         elif isinstance(value, tuple):  # OTel's sequences hold str, bool, int or float
@@ -123,7 +138,7 @@ def _events(span: ReadableSpan, redactor: Redactor | None) -> str | None:
         return None
     events = [
         {
-            "name": event.name,
+            "name": event.name if redactor is None else redactor.scrub(event.name),
             "time_ns": event.timestamp,
             "attributes": _scrubbed(event.attributes or {}, redactor),
         }
