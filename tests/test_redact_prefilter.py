@@ -139,18 +139,21 @@ def test_per_anchor_search_finds_every_match_of_the_whole_rule_set() -> None:
     # The oracle: one alternation of every branch, searched the plain way. Each of its matches
     # (unless its value is a placeholder) lies inside something find_secrets found.
     builtin = _default_regex()
-    oracle = re.compile("|".join(regex.pattern for _, regex in builtin.by_anchor))
+    oracle = re.compile("|".join(regex.pattern for _, regex, _ in builtin.by_anchor))
+    branches = {
+        tag: branch for _, _, meaning in builtin.by_anchor for tag, branch in meaning.items()
+    }
     texts = _random_texts(3_000) + [FILLER] + [text for text, _ in POSITIVE] + NEGATIVE
     matched = 0
     for text in texts:
         found = find_secrets(text)
         for match in oracle.finditer(text):
             tag = match.lastgroup or ""
-            spans = [match.span(name) for name in builtin.secret_groups[tag]]
-            start, end = next(s for s in spans if s[0] >= 0)[0], max(s[1] for s in spans)
-            check = builtin.checks[tag]
-            last = [s for s in spans if s[0] >= 0][-1]
-            if check is not None and check(text[last[0] : end]):
+            names = [name for name in oracle.groupindex if re.fullmatch(rf"{tag[2:]}S\d*", name)]
+            spans = [match.span(name) for name in names if match.span(name)[0] >= 0]
+            start, end = spans[0][0], spans[-1][1]
+            check = branches[tag].check
+            if check is not None and check(text[spans[-1][0] : end]):
                 continue
             matched += 1
             assert any(s.start <= start and end <= s.end for s in found), (text, match)

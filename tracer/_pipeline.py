@@ -38,7 +38,7 @@ from spyglass.tracer._exporter import SQLiteSpanExporter
 from spyglass.tracer._lite import LiteTracer
 from spyglass.tracer._processor import BlockingBatchProcessor
 from spyglass.tracer._redact import Redactor
-from spyglass.tracer._rows import scrubbed_key
+from spyglass.tracer._rows import distinct_key
 
 logger = logging.getLogger("spyglass")
 
@@ -69,10 +69,13 @@ class _RedactingExporter(SpanExporter):
         self._redactor = redactor
 
     def _attributes(self, attributes: Attributes) -> Attributes:
-        scrub, scrub_value = self._redactor.scrub, self._redactor.scrub_value
+        scrub_name, scrub_value = self._redactor.scrub_name, self._redactor.scrub_value
         out: dict[str, AttributeValue] = {}
-        for key, value in (attributes or {}).items():  # keys too, as the SQLite rows do
-            out[scrubbed_key(key, scrub, out)] = cast(AttributeValue, scrub_value(value))
+        for key, value in (attributes or {}).items():
+            name = scrub_name(key)  # keys too, as the SQLite rows do
+            out[name if name is key else distinct_key(name, out)] = cast(
+                AttributeValue, scrub_value(value)
+            )
         return out
 
     def _status(self, status: Status) -> Status:
@@ -92,7 +95,7 @@ class _RedactingExporter(SpanExporter):
                 attributes=self._attributes(span.attributes),
                 events=[
                     Event(
-                        self._redactor.scrub(event.name),
+                        self._redactor.scrub_name(event.name),
                         self._attributes(event.attributes),
                         event.timestamp,
                     )

@@ -53,41 +53,51 @@ class Secret(NamedTuple):
     end: int
 
 
+class _Branch(NamedTuple):
+    """What a match of one branch means: which groups hold the secret (by number, the last
+    one its value), what kind of secret it is, and the check that drops a placeholder."""
+
+    groups: tuple[int, ...]
+    kind: str
+    check: Callable[[str], bool] | None
+
+
 @dataclass(frozen=True)
 class _Builtin:
     """The built-in rules compiled as one regex per anchor character."""
 
-    #: ``(anchor, regex of the branches starting with it)``.
-    by_anchor: tuple[tuple[str, re.Pattern[str]], ...]
-    #: ``_r…`` group of a branch -> the names of its secret groups, its rule's kind, and the
-    #: check that drops a match whose value is a placeholder (or None).
-    secret_groups: dict[str, tuple[str, ...]]
-    kinds: dict[str, str]
-    checks: dict[str, Callable[[str], bool] | None]
+    #: ``(anchor, regex of the branches starting with it, its branches by _r… group)``.
+    by_anchor: tuple[tuple[str, re.Pattern[str], dict[str, _Branch]], ...]
 
 
 def _build_default_regex() -> _Builtin:
     # Each branch *starts* with its anchor, so the branches of one anchor make a regex with a
     # literal first character; its group names get a per-branch tag, so the groups of every
     # branch are told apart.
-    by_anchor: dict[str, list[str]] = {}
-    secret_groups: dict[str, tuple[str, ...]] = {}
-    kinds: dict[str, str] = {}
-    checks: dict[str, Callable[[str], bool] | None] = {}
+    by_anchor: dict[str, list[tuple[str, str, str, str]]] = {}
     for index, (kind, anchors, body, check) in enumerate(DEFAULT_RULES):
         for position, anchor in enumerate(anchors):
             tag = f"_{index}_{position}_"
             renamed = body.replace("(?P<", f"(?P<{tag}").replace("(?P=", f"(?P={tag}")
-            by_anchor.setdefault(anchor, []).append(f"{re.escape(anchor)}{renamed}(?P<_r{tag}>)")
-            secret_groups[f"_r{tag}"] = tuple(re.findall(rf"\(\?P<({tag}S\d*)>", renamed))
-            kinds[f"_r{tag}"] = kind
-            checks[f"_r{tag}"] = CHECKS[check] if check else None
-    return _Builtin(
-        tuple((anchor, re.compile("|".join(group))) for anchor, group in by_anchor.items()),
-        secret_groups,
-        kinds,
-        checks,
-    )
+            branch = f"{re.escape(anchor)}{renamed}(?P<_r{tag}>)"
+            by_anchor.setdefault(anchor, []).append((tag, branch, kind, check))
+    compiled = []
+    for anchor, branches in by_anchor.items():
+        regex = re.compile("|".join(branch for _, branch, _, _ in branches))
+        meaning = {
+            f"_r{tag}": _Branch(
+                tuple(
+                    number
+                    for name, number in regex.groupindex.items()
+                    if re.fullmatch(rf"{tag}S\d*", name)
+                ),
+                kind,
+                CHECKS[check] if check else None,
+            )
+            for tag, _, kind, check in branches
+        }
+        compiled.append((anchor, regex, meaning))
+    return _Builtin(tuple(compiled))
 
 
 # Compiled on first use (on the exporter's thread), not at import: it takes tens of ms, which
@@ -95,29 +105,31 @@ def _build_default_regex() -> _Builtin:
 _default_regex = functools.cache(_build_default_regex)
 
 
-def find_secrets(text: str) -> list[Secret]:
-    """Every match of a built-in rule in ``text``, in order of start (they may overlap)."""
-    builtin = _default_regex()
-    found: list[Secret] = []
-    for anchor, regex in builtin.by_anchor:
+def _find(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, kind)`` of every match of a built-in rule in ``text``, unsorted."""
+    found: list[tuple[int, int, str]] = []
+    for anchor, regex, branches in _default_regex().by_anchor:
         if anchor not in text:  # most anchors are absent from most text: no regex at all
             continue
         match = regex.search(text)
         while match is not None:
-            tag = match.lastgroup or ""
-            spans = [match.span(name) for name in builtin.secret_groups[tag]]
-            spans = [span for span in spans if span[0] >= 0]
-            start, end = (spans[0][0], spans[-1][1]) if spans else match.span()
-            check = builtin.checks[tag]
-            if check is not None and check(text[spans[-1][0] : end]):
-                # A placeholder: look again from the next character, where another branch
+            branch = branches[match.lastgroup or ""]
+            regs = match.regs
+            spans = [regs[number] for number in branch.groups if regs[number][0] >= 0]
+            start, end = spans[0][0], spans[-1][1]
+            if branch.check is not None and branch.check(text[spans[-1][0] : end]):
+                # A placeholder: search again from the next character, where another branch
                 # of this anchor may match.
                 match = regex.search(text, match.start() + 1)
                 continue
-            found.append(Secret(builtin.kinds[tag], start, end))
-            match = regex.search(text, max(match.end(), match.start() + 1))
-    found.sort(key=lambda secret: (secret.start, secret.end))
+            found.append((start, end, branch.kind))
+            match = regex.search(text, match.end())
     return found
+
+
+def find_secrets(text: str) -> list[Secret]:
+    """Every match of a built-in rule in ``text``, in order of start (they may overlap)."""
+    return [Secret(kind, start, end) for start, end, kind in sorted(_find(text))]
 
 
 _LEADING_FLAGS = re.compile(r"\(\?([aiLmsux]+)\)")
@@ -172,12 +184,13 @@ def _redact_whole(match: re.Match[str]) -> str:
 
 
 def _scrub_builtin(text: str) -> str:
-    found = find_secrets(text)
+    found = _find(text)
     if not found:
         return text
+    found.sort()
     pieces: list[str] = []
     last = 0
-    for _kind, start, end in found:
+    for start, end, _kind in found:
         if end <= last:  # inside the previous redaction
             continue
         if start < last:  # overlaps it: one marker for both
@@ -212,6 +225,7 @@ class Redactor:
         self._extra_regexes = _combine(self.extra_patterns)
         self._warned = False
         self._clean: set[str] = set()  # see _CLEAN_MEMO_SIZE
+        self._clean_names: set[str] = set()  # see scrub_name
 
     def __repr__(self) -> str:
         patterns = [pattern.pattern for pattern in self.extra_patterns]
@@ -256,6 +270,20 @@ class Redactor:
             if len(clean) >= _CLEAN_MEMO_SIZE:
                 clean.clear()
             clean.add(text)
+        return scrubbed
+
+    def scrub_name(self, name: str) -> str:
+        """``scrub`` for a name that recurs on nearly every span (an attribute key, an event
+        name): once known to pass the rules and patterns, one set lookup. Not remembered when
+        an ``extra`` callable is set, which sees every string."""
+        clean = self._clean_names
+        if name in clean:
+            return name
+        scrubbed = self.scrub(name)
+        if scrubbed is name and self._extra is None and len(name) <= _CLEAN_MEMO_MAX_LEN:
+            if len(clean) >= _CLEAN_MEMO_SIZE:
+                clean.clear()
+            clean.add(name)
         return scrubbed
 
     def scrub_value(self, value: object) -> object:

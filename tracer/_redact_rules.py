@@ -36,7 +36,9 @@ from itertools import groupby
 def _boundary(word: str) -> str:
     """Lookbehind: no ``word`` character right before here, or a JSON escape that reads as a
     control character (``\\n``, ``\\t``, ``\\u0001``, ...)."""
-    return rf"(?:(?<![{word}])|(?<=\\[bfnrt])|(?<=\\u[0-9a-fA-F]{{4}}))"
+    # the escapes end in a letter or hex digit: one class check before trying them
+    escape = r"(?<=[bfnrt0-9a-fA-F])(?:(?<=\\[bfnrt])|(?<=\\u[0-9a-fA-F]{4}))"
+    return rf"(?:(?<![{word}])|{escape})"
 
 
 _B = _boundary(r"\w-")
@@ -57,9 +59,6 @@ _PLACEHOLDER_VALUE = re.compile(
     r"|\{\{?[\w. -]*\}?\}?"  # {api_key}, {{ secrets.KEY }}
     r"|%(?:\(\w+\))?s"  # %s, %(password)s
     r"|[\w-]{0,24}(?:\.\.\.|…)|\*{3,}|•{3,}"  # sk-..., ****
-    r"|[\w-]{0,12}?(?:x{6,}|X{6,})[\w-]{0,12}"  # sk-xxxxxxxx
-    r"|(?:[A-Za-z0-9]+[_ -])*(?i:your|example|placeholder|dummy|changeme|replace|insert)"
-    r"(?:[_ -][A-Za-z0-9]+)*"  # your-key-here, REPLACE_ME, "your password here"
     r"|[A-Z][A-Z0-9]*(?:_[A-Z][A-Z0-9]*)+"  # YOUR_API_KEY, DB_PASSWORD: a variable's name
     r"|(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:\(.*|\[(?:[\"'].*)?)"  # getpass(), os.environ['KEY']
     r"|(?:[A-Za-z_]\w*\.)*(?:[A-Za-z0-9]+_)*"  # password=password, self.api_key, my_token
@@ -68,20 +67,41 @@ _PLACEHOLDER_VALUE = re.compile(
     r"|\[REDACTED\])[)\]}]*",  # and what closes the expression: api_key=api_key)
     re.DOTALL,
 )
+# Words that make a value a placeholder when the value is only words (your-key-here,
+# REPLACE_ME, "your password here"); looked for with ``in`` first, a regex only on a hit.
+_PLACEHOLDER_WORDS = ("your", "example", "placeholder", "dummy", "changeme", "replace", "insert")
+_PLACEHOLDER_WORD = re.compile(
+    rf"(?<![A-Za-z0-9])(?i:{'|'.join(_PLACEHOLDER_WORDS)})(?![A-Za-z0-9])"
+)
+_WORDS_ONLY = re.compile(r"[A-Za-z0-9]+(?:[_ -][A-Za-z0-9]+)*")
+_TOKEN_CHARS = re.compile(r"[\w-]+")
 # A token body that is a placeholder: all one case (sk-your-key-here, ghp_XXXX), a run of x,
 # or a separated placeholder word. Generated keys mix cases and digits.
 _ONE_CASE = re.compile(r"[a-z_-]+|[A-Z_-]+")
-_PLACEHOLDER_PART = re.compile(
-    r"x{8}|X{8}|[-_](?i:your|here|example|placeholder|dummy|fake|redacted|replace)(?![A-Za-z0-9])"
+_TOKEN_PLACEHOLDER_WORD = re.compile(
+    r"[-_](?i:your|here|example|placeholder|dummy|fake|redacted|replace)(?![A-Za-z0-9])"
 )
 
 
 def _placeholder_value(value: str) -> bool:
-    return _PLACEHOLDER_VALUE.fullmatch(value) is not None
+    if _PLACEHOLDER_VALUE.fullmatch(value) is not None:
+        return True
+    lowered = value.lower()
+    if "xxxxxx" in lowered:  # sk-xxxxxxxx
+        return _TOKEN_CHARS.fullmatch(value) is not None
+    return (
+        any(word in lowered for word in _PLACEHOLDER_WORDS)
+        and _WORDS_ONLY.fullmatch(value) is not None
+        and _PLACEHOLDER_WORD.search(value) is not None
+    )
 
 
 def _placeholder_token(body: str) -> bool:
-    return _ONE_CASE.fullmatch(body) is not None or _PLACEHOLDER_PART.search(body) is not None
+    return (
+        _ONE_CASE.fullmatch(body) is not None
+        or "xxxxxxxx" in body.lower()
+        or _TOKEN_PLACEHOLDER_WORD.search(body) is not None
+    )
 
 
 # -- key: value pairs ---------------------------------------------------------------------------
@@ -103,8 +123,15 @@ _PATH_AFTER_PWD = (
 )
 # Inside quotes: anything but the quote, a backslash or a line end; \uXXXX and \\ go on, but
 # never the backslashes that escape a closing quote.
-_QUOTED_CHAR = r"(?:[^{q}\\\r\n]|\\u[0-9a-fA-F]{4}|\\\\(?!\\*{q}))"
+# Runs of plain characters, escapes one at a time: a per-character alternation would make
+# re step through a branch for every character of the value. Safe from backtracking blow-ups
+# only because nothing after a value can fail.
+_QUOTED_VALUE = r"(?:[^{q}\\\r\n]+|\\u[0-9a-fA-F]{4}|\\\\(?!\\*{q}))+"
 _UNQUOTED_CHAR = r"(?:[^\s,\"'&;\\]|\\u[0-9a-fA-F]{4})"
+
+
+def _unquoted_value(shortest: int) -> str:
+    return rf"(?={_UNQUOTED_CHAR}{{{shortest}}})(?:[^\s,\"'&;\\]+|\\u[0-9a-fA-F]{{4}})+"
 
 
 def _key_lookbehind(keys: Iterable[str], separator: str) -> str:
@@ -142,29 +169,32 @@ def _suffix_guard(keys: Iterable[str], separator: str) -> str:
     )
 
 
-def _key_value(keys: Iterable[str], separator: str, quoted: str, unquoted: str) -> str:
-    """Branch body for ``key<separator> value``; ``{q}`` in ``quoted`` stands for the quote."""
-    keys = tuple(keys)
+def _value(quoted: str, unquoted: str, first_group: int) -> str:
+    """A value after ``key:``/``key=``, quoted or not; ``{q}`` in ``quoted`` is the quote.
+    Its groups are ``S<first_group>`` and the next two."""
+    names = [f"S{first_group + offset}" for offset in range(3)]
     values = [
-        rf"{_OPEN}{q}(?:{_SCHEME})?{_PATH_AFTER_PWD}(?P<S{number}>{quoted.replace('{q}', q)})"
-        for number, q in (("", '"'), ("2", "'"))
+        rf"{_OPEN}{q}(?:{_SCHEME})?{_PATH_AFTER_PWD}(?P<{name}>{quoted.replace('{q}', q)})"
+        for name, q in ((names[0], '"'), (names[1], "'"))
     ]
-    values.append(rf"(?:{_SCHEME}|(?!{_SCHEME})){_PATH_AFTER_PWD}(?P<S3>{unquoted})")
-    return (
-        _suffix_guard(keys, separator)
-        + _key_lookbehind(keys, separator)
-        + rf">?(?:[ \t]|\\t)*(?:{'|'.join(values)})"
-    )
+    values.append(rf"(?:{_SCHEME}|(?!{_SCHEME})){_PATH_AFTER_PWD}(?P<{names[2]}>{unquoted})")
+    return rf">?(?:[ \t]|\\t)*(?:{'|'.join(values)})"
 
 
-# After '=' a value of 3 characters is a password; after ':' (YAML, and prose: "Password: the
-# one you chose") it takes 6.
-_SECRET_AFTER_EQUALS = _key_value(_SECRET_KEYS, "=", _QUOTED_CHAR + "+", _UNQUOTED_CHAR + "{3,}")
-_SECRET_AFTER_COLON = _key_value(_SECRET_KEYS, ":", _QUOTED_CHAR + "+", _UNQUOTED_CHAR + "{6,}")
 # A credential has no spaces and is long; logprob "token" values are short words.
 _TOKEN_QUOTED = r"(?:[^{q}\\\s]|\\u[0-9a-fA-F]{4}){16,}(?=(?:\\\\)?\\?{q})"
-_TOKEN_AFTER_EQUALS = _key_value(("token",), "=", _TOKEN_QUOTED, _UNQUOTED_CHAR + "{16,}")
-_TOKEN_AFTER_COLON = _key_value(("token",), ":", _TOKEN_QUOTED, _UNQUOTED_CHAR + "{16,}")
+
+
+def _key_value(separator: str, shortest: int) -> str:
+    """Branch body for ``key<separator> value``: a secret-ish key and any value of at least
+    ``shortest`` characters unquoted (any length quoted), or a ``token`` key and a value of 16+.
+    One branch for both, so the suffix guard runs once per ``:`` or ``=``."""
+    secret = _key_lookbehind(_SECRET_KEYS, separator) + _value(
+        _QUOTED_VALUE, _unquoted_value(shortest), 1
+    )
+    token = _key_lookbehind(("token",), separator) + _value(_TOKEN_QUOTED, _unquoted_value(16), 4)
+    return _suffix_guard((*_SECRET_KEYS, "token"), separator) + f"(?:{secret}|{token})"
+
 
 # -- other contexts -----------------------------------------------------------------------------
 
@@ -207,7 +237,7 @@ DEFAULT_RULES: tuple[tuple[str, str, str, str], ...] = (
     (
         "a GitLab token",
         "-",
-        rf"(?:(?<=gl(?:pat|ptt|oas|cbt|imt)-)(?<={_B}(?P<S>gl[a-z]{{3}}-))"
+        rf"(?<=[ts]-)(?:(?<=gl(?:pat|ptt|oas|cbt|imt)-)(?<={_B}(?P<S>gl[a-z]{{3}}-))"
         rf"|(?<=gl(?:dt|rt|ft)-)(?<={_B}(?P<S2>gl[a-z]{{2}}-)))"
         r"(?P<S3>[\w-]{20,}(?:\.[\w-]+){0,2})",
         "token",
@@ -215,7 +245,7 @@ DEFAULT_RULES: tuple[tuple[str, str, str, str], ...] = (
     (
         "a password on a command line",
         "-",
-        rf"-(?<={_B}--)(?:{_CLI_WORD})(?:=|[ ]+){_CLI_VALUE}",
+        rf"-(?=[A-Za-z])(?<={_B}--)(?:{_CLI_WORD})(?:=|[ ]+){_CLI_VALUE}",
         "value",
     ),
     (
@@ -253,7 +283,8 @@ DEFAULT_RULES: tuple[tuple[str, str, str, str], ...] = (
     (
         "a bearer token",
         "bB",
-        rf"(?<=[bB])(?<={_boundary('A-Za-z')}[bB])(?i:earer)(?:\s|\\[tnr])+(?P<S>{_BEARER_VALUE})",
+        # "earer" first: it fails at nearly every "b", so the boundary rarely runs
+        rf"(?i:earer)(?<={_boundary('A-Za-z')}(?i:bearer))(?:\s|\\[tnr])+(?P<S>{_BEARER_VALUE})",
         "value",
     ),
     (
@@ -268,10 +299,10 @@ DEFAULT_RULES: tuple[tuple[str, str, str, str], ...] = (
         r"//hooks\.slack\.com/(?:services|workflows|triggers)/(?P<S>[A-Za-z0-9/_-]{20,})",
         "",
     ),
-    ("a password or key value", "=", _SECRET_AFTER_EQUALS, "value"),
-    ("a password or key value", ":", _SECRET_AFTER_COLON, "value"),
-    ("a token value", "=", _TOKEN_AFTER_EQUALS, "value"),
-    ("a token value", ":", _TOKEN_AFTER_COLON, "value"),
+    # After '=' a value of 3 characters is a password; after ':' (YAML, and prose: "Password:
+    # the one you chose") it takes 6.
+    ("a password or key value", "=", _key_value("=", 3), "value"),
+    ("a password or key value", ":", _key_value(":", 6), "value"),
 )
 
 #: Shortest text any rule matches (``pwd:"x``); shorter strings skip the rules.

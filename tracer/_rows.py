@@ -30,7 +30,7 @@ except ImportError:  # pragma: no cover - orjson is a dependency, but stay corre
         return json.loads(raw)
 
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from opentelemetry.sdk.trace import ReadableSpan
@@ -91,16 +91,15 @@ def _plain(attrs: Mapping[str, object]) -> Mapping[str, object]:
     return copied if isinstance(copied, dict) else dict(attrs)
 
 
-def scrubbed_key(key: str, scrub: Callable[[str], str], out: Mapping[str, object]) -> str:
-    """``key`` scrubbed: a program can name an attribute after a secret (``f"auth.{token}"``).
-    Two keys that differ only in their secret stay two keys."""
-    clean = scrub(key)
-    if clean != key and clean in out:
-        number = 2
-        while f"{clean} ({number})" in out:
-            number += 1
-        clean = f"{clean} ({number})"
-    return clean
+def distinct_key(name: str, out: Mapping[str, object]) -> str:
+    """A scrubbed attribute key (a program can name one after a secret: ``f"auth.{token}"``)
+    that is not yet in ``out``: two keys that differ only in their secret stay two keys."""
+    if name not in out:
+        return name
+    number = 2
+    while f"{name} ({number})" in out:
+        number += 1
+    return f"{name} ({number})"
 
 
 def _scrubbed(attrs: Mapping[str, object], redactor: Redactor | None) -> dict[str, object]:
@@ -108,17 +107,19 @@ def _scrubbed(attrs: Mapping[str, object], redactor: Redactor | None) -> dict[st
     scrubbed.
 
     Strings, most values, go straight to ``scrub``: ``scrub_value``'s walk (and the cycle set
-    it allocates) is only needed for sequences. Keys recur on every span, so ``scrub`` finds
-    nearly all of them in its memo of clean short strings.
+    it allocates) is only needed for sequences. Keys recur on every span: ``scrub_name``
+    knows most of them.
     """
     out: dict[str, object] = {}
     if redactor is None:
         for key, value in _plain(attrs).items():
             out[key] = list(value) if isinstance(value, tuple) else value
         return out
-    scrub, scrub_value = redactor.scrub, redactor.scrub_value
+    scrub, scrub_name, scrub_value = redactor.scrub, redactor.scrub_name, redactor.scrub_value
     for key, value in _plain(attrs).items():
-        key = scrubbed_key(key, scrub, out)
+        name = scrub_name(key)
+        if name is not key:
+            key = distinct_key(name, out)
         if isinstance(value, str):
             out[key] = scrub(value)
         elif isinstance(value, tuple):  # OTel's sequences hold str, bool, int or float
@@ -138,7 +139,7 @@ def _events(span: ReadableSpan, redactor: Redactor | None) -> str | None:
         return None
     events = [
         {
-            "name": event.name if redactor is None else redactor.scrub(event.name),
+            "name": event.name if redactor is None else redactor.scrub_name(event.name),
             "time_ns": event.timestamp,
             "attributes": _scrubbed(event.attributes or {}, redactor),
         }
