@@ -4,13 +4,16 @@ positives (``tests/test_redact_corpus.py`` asserts on it; ``benchmarks/redaction
 Positive cases: for each provider format, realistic random tokens (the format's prefix, alphabet
 and length), each placed in the contexts a traced program produces: bare, in prose, in JSON
 (content attributes are JSON strings), right after each JSON escape (``\\n``, ``\\t``, ``\\r``,
-``\\"``, ``\\\\``, ``\\u0001``), in JSON escaped twice (a tool call's arguments inside a
-message), in URLs, command lines, environment lines and Python reprs. A case is *caught* when no
-8-character piece of its secret (the random part; the whole value for passwords) survives.
+``\\"``, ``\\\\``, ``\\u0001``), in JSON whose ``/`` are escaped, in JSON escaped twice (a tool
+call's arguments inside a message) and three times, in URLs, command lines, environment lines,
+Python reprs and log lines. A case is *caught* when no 8-character piece of its secret (the
+random part; the whole value for passwords) survives.
 
 Negative cases: what looks like a secret and is not: hex ids, UUIDs, SHAs, base64 image data,
 placeholder keys from documentation, prose that names secrets, code that passes them around,
-paths, publishable keys. A case is a *false positive* when scrubbing changes it at all.
+paths, publishable keys, the ids providers put in every response (``chatcmpl-``, ``msg_``,
+``toolu_``, ``call_``), vendor prefixes followed by too little to be a key. A case is a *false
+positive* when scrubbing changes it at all.
 
 Everything is seeded: the same corpus every run, so a failure names a case that reproduces.
 """
@@ -193,7 +196,9 @@ def _token_contexts(token: str) -> Iterator[tuple[str, str]]:
     yield "json ascii-escaped", _dumps(_message(f"clé:\n{token} — merci"), 1, ascii_only=True)
     yield "json twice", _dumps({"arguments": _dumps({"text": f"key:\n{token}"}, 1)}, 1)
     yield "json three times", _dumps(_message(f"see\n{token}"), 3)
-    yield "url", f"https://api.example.com/v1/run?id=42&auth_key={token}&q=1"
+    url = f"https://api.example.com/v1/run?id=42&auth_key={token}&q=1"
+    yield "url", url
+    yield "json, '/' escaped", _dumps({"url": url}, 1).replace("/", "\\/")
     yield "cli", f"deploy --verbose --api-key {token} --region eu"
     yield "env", f'export SERVICE_KEY="{token}"'
     yield "python repr", repr({"headers": {"X-Key": token}})
@@ -271,6 +276,8 @@ def _url_password_cases(rng: random.Random) -> Iterator[Case]:
             yield Case("url_password", f"prose {tag}", f"Connect to {url} then migrate.", pw)
             yield Case("url_password", f"json {tag}", _dumps({"dsn": url, "pool": 5}, 1), pw)
             yield Case("url_password", f"env {tag}", f"DATABASE_URL={url}", pw)
+            escaped = _dumps({"dsn": url}, 1).replace("/", "\\/")
+            yield Case("url_password", f"json, '/' escaped {tag}", escaped, pw)
             yield Case(
                 "url_password", f"json after \\n {tag}", _dumps(_message(f"dsn:\n{url}"), 1), pw
             )
@@ -404,9 +411,40 @@ def _id_cases(rng: random.Random) -> Iterator[Case]:
         yield Case("look-alike", "uuid json", json.dumps({"id": str(uuid.UUID(int=i + 1))}))
         yield Case("look-alike", "git sha", f"commit {_hex(rng, 40)} (HEAD -> main)")
         yield Case("look-alike", "sha256", f"sha256:{_hex(rng, 64)}")
-        yield Case("look-alike", "hex in json", json.dumps({"checksum": _hex(rng, 64)}))
+        yield Case("look-alike", "hex checksum json", json.dumps({"checksum": _hex(rng, 64)}))
         yield Case("look-alike", "slack ids", f"channel C{_pick(rng, BASE32, 10)} team T0{i}AB")
         yield Case("look-alike", "arn", f"arn:aws:iam::{_pick(rng, string.digits, 12)}:role/app")
+
+
+# Ids that providers and frameworks put in every response: random, prefixed, not secrets.
+_RESPONSE_IDS = {
+    "chatcmpl-": (ALNUM, 29),
+    "msg_01": (ALNUM, 22),
+    "toolu_01": (ALNUM, 22),
+    "req_011C": (ALNUM, 20),
+    "call_": (ALNUM, 24),
+    "run-": ("0123456789abcdef-", 36),
+    "file-": (ALNUM, 24),
+    "asst_": (ALNUM, 24),
+    "cus_": (ALNUM, 14),
+    "pi_3": (ALNUM, 23),
+    "org-": (ALNUM, 24),
+}
+
+
+def _near_miss_cases(rng: random.Random) -> Iterator[Case]:
+    """Provider response ids, and vendor prefixes followed by too little to be a key."""
+    for prefix, (alphabet, length) in _RESPONSE_IDS.items():
+        for _ in range(6):
+            value = prefix + _mixed(rng, alphabet, length)
+            yield Case("look-alike", "response ids", f"id={value}")
+            yield Case("look-alike", "response ids json", json.dumps({"id": value, "n": 1}))
+    for make in TOKEN_FORMATS.values():
+        token, secret = make(rng)
+        prefix = token[: len(token) - len(secret)]
+        if prefix and not prefix.startswith("https"):
+            short = prefix + secret[: max(3, min(9, len(secret) // 4))]
+            yield Case("look-alike", "short after a prefix", f"see {short} in the docs")
 
 
 def _image_cases(rng: random.Random) -> Iterator[Case]:
@@ -432,6 +470,7 @@ def negative_cases(seed: int = 20250113) -> list[Case]:
             cases.append(Case("look-alike", f"{context} json", _dumps(_message(text), 1)))
             cases.append(Case("look-alike", f"{context} json after \\n", _dumps(["x\n" + text], 1)))
     cases += _id_cases(rng)
+    cases += _near_miss_cases(rng)
     cases += _image_cases(rng)
     return cases
 

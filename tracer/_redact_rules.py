@@ -290,13 +290,14 @@ DEFAULT_RULES: tuple[tuple[str, str, str, str], ...] = (
     (
         "a password in a URL",  # the last '@' of the authority ends it: passwords hold '@'
         ":",
-        r"//[^\s:/@\"'\\]*:(?P<S>[^\s/?#\"'\\<>]+)@",
+        r"\\?/\\?/[^\s:/@\"'\\]*:(?P<S>[^\s/?#\"'\\<>]+)@",  # "\/\/": JSON may escape '/'
         "value",
     ),
     (
         "a Slack webhook URL",
         ":",
-        r"//hooks\.slack\.com/(?:services|workflows|triggers)/(?P<S>[A-Za-z0-9/_-]{20,})",
+        r"\\?/\\?/hooks\.slack\.com\\?/(?:services|workflows|triggers)\\?/"
+        r"(?P<S>[A-Za-z0-9_-]+(?:\\?/[A-Za-z0-9_-]+)+)",
         "",
     ),
     # After '=' a value of 3 characters is a password; after ':' (YAML, and prose: "Password:
