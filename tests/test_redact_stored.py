@@ -5,7 +5,8 @@ OTLP requests a collector receives, for secrets in the places the redactor used 
   stored as ``...?\\nsk-proj-...``; sent through the real LangChain integration (a fake chat
   model from langchain-core) as a user message and as the model's reply.
 - In attribute keys, event names and event attribute keys (a program can name an attribute
-  after a token); and in link attributes, which only the OTLP copy carries.
+  after a token); and in link attributes, which only the OTLP copy carries. The OTLP copy is
+  scrubbed exactly as the row is.
 
 Each test also finds a harmless word from the same text in the bytes it scans, so the check
 cannot pass because the data was somewhere else.
@@ -13,13 +14,20 @@ cannot pass because the data was somewhere else.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from opentelemetry.sdk.trace import Event, ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from test_otlp import Collector, collector  # noqa: F401  (the collector fixture)
 
 import spyglass
 from spyglass.tracer import attributes as A
+from spyglass.tracer._pipeline import _RedactingExporter
 from spyglass.tracer._records import SpanRecord
+from spyglass.tracer._redact import Redactor
+from spyglass.tracer._rows import span_to_row
 
 OPENAI = "sk-proj-Zq8wVb3NcT1yRkH6mLd0PfXa9SgUe2JiYo5KtWr7"
 GITHUB = "ghp_k3Jd9QmZx7Lw2RtYb8NvC5aHs1EpU4oGf6Ti"
@@ -124,3 +132,51 @@ def _span(db: Path, name: str) -> SpanRecord:
     (summary,) = (s for s in store.traces() if s.name == name)
     (record,) = store.trace(summary.trace_id).spans
     return record
+
+
+def test_the_otlp_copy_is_scrubbed_exactly_as_the_row() -> None:
+    redactor = Redactor()
+    sent = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(_RedactingExporter(sent, redactor)))
+    messages = [{"role": "user", "parts": [{"type": "text", "content": f"ok?\n{OPENAI}"}]}]
+    attributes = {
+        A.GEN_AI_INPUT_MESSAGES: json.dumps(messages),
+        f"auth.{GITHUB}": f"token={AWS}\tnext",
+        f"user.{SLACK}": 1,
+        f"user.{OPENAI}": 2,
+        "list": ("plain", f"Bearer {GITHUB}"),
+    }
+    with provider.get_tracer("t").start_as_current_span(
+        f"call {SLACK}", attributes=attributes
+    ) as s:
+        s.add_event(f"retry {GITHUB}", {f"key {AWS}": f"x\\n{OPENAI}"})
+    provider.shutdown()
+    (copy,) = sent.get_finished_spans()
+
+    row = span_to_row(copy, None)  # the copy as it is, next to the original scrubbed
+    scrubbed = span_to_row(_original(copy, attributes), redactor)
+    assert row.values[3] == scrubbed.values[3]  # name
+    assert json.loads(str(row.values[15])) == json.loads(str(scrubbed.values[15]))
+    events = json.loads(str(row.values[16]))
+    assert [(e["name"], e["attributes"]) for e in events] == [
+        (e["name"], e["attributes"]) for e in json.loads(str(scrubbed.values[16]))
+    ]
+    assert not any(secret in repr(row.values) for secret in SECRETS)
+
+
+def _original(copy: ReadableSpan, attributes: dict[str, object]) -> ReadableSpan:
+    """The span before scrubbing: the copy's context and times with the original values."""
+    return ReadableSpan(
+        name=f"call {SLACK}",
+        context=copy.context,
+        parent=copy.parent,
+        resource=copy.resource,
+        attributes=attributes,  # type: ignore[arg-type]
+        events=[
+            Event(f"retry {GITHUB}", {f"key {AWS}": f"x\\n{OPENAI}"}, copy.events[0].timestamp)
+        ],
+        status=copy.status,
+        start_time=copy.start_time,
+        end_time=copy.end_time,
+    )
