@@ -36,9 +36,9 @@ from redaction_corpus import (
     Case,
     json_kept,
     leaked,
-    negative_cases,
     positive_cases,
 )
+from redaction_lookalikes import negative_cases
 
 from spyglass.tracer._redact import Redactor
 

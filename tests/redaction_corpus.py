@@ -1,5 +1,6 @@
-"""A generated corpus of secrets and look-alikes, to measure the redactor's recall and false
-positives (``tests/test_redact_corpus.py`` asserts on it; ``benchmarks/redaction.py`` prints it).
+"""A generated corpus of secrets (and, in ``redaction_lookalikes.py``, of look-alikes), to
+measure the redactor's recall and false positives (``tests/test_redact_corpus.py`` asserts on
+it; ``benchmarks/redaction.py`` prints it).
 
 Positive cases: for each provider format, realistic random tokens (the format's prefix, alphabet
 and length), each placed in the contexts a traced program produces: bare, in prose, in JSON
@@ -9,11 +10,8 @@ call's arguments inside a message) and three times, in URLs, command lines, envi
 Python reprs and log lines. A case is *caught* when no 8-character piece of its secret (the
 random part; the whole value for passwords) survives.
 
-Negative cases: what looks like a secret and is not: hex ids, UUIDs, SHAs, base64 image data,
-placeholder keys from documentation, prose that names secrets, code that passes them around,
-paths, publishable keys, the ids providers put in every response (``chatcmpl-``, ``msg_``,
-``toolu_``, ``call_``), vendor prefixes followed by too little to be a key. A case is a *false
-positive* when scrubbing changes it at all.
+Negative cases, look-alikes that must come through unchanged, are in
+``redaction_lookalikes.py``.
 
 Everything is seeded: the same corpus every run, so a failure names a case that reproduces.
 """
@@ -24,7 +22,6 @@ import base64
 import json
 import random
 import string
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -45,15 +42,15 @@ class Case:
     secret: str = ""
 
 
-def _pick(rng: random.Random, alphabet: str, length: int) -> str:
+def pick(rng: random.Random, alphabet: str, length: int) -> str:
     return "".join(rng.choice(alphabet) for _ in range(length))
 
 
-def _mixed(rng: random.Random, alphabet: str, length: int) -> str:
+def mixed(rng: random.Random, alphabet: str, length: int) -> str:
     """Random text of ``alphabet`` holding a digit, a lower- and an upper-case letter, as
     generated keys of that length nearly always do."""
     while True:
-        text = _pick(rng, alphabet, length)
+        text = pick(rng, alphabet, length)
         wanted = [set(string.digits), set(string.ascii_lowercase), set(string.ascii_uppercase)]
         if all(group & set(text) for group in wanted if group & set(alphabet)):
             return text
@@ -68,35 +65,35 @@ def _b64url(data: bytes) -> str:
 
 def _openai(rng: random.Random) -> tuple[str, str]:
     prefix, length = rng.choice([("sk-proj-", 156), ("sk-", 48), ("sk-svcacct-", 60)])
-    body = _mixed(rng, URLSAFE if prefix != "sk-" else ALNUM, length)
+    body = mixed(rng, URLSAFE if prefix != "sk-" else ALNUM, length)
     return prefix + body, body
 
 
 def _anthropic(rng: random.Random) -> tuple[str, str]:
-    body = _mixed(rng, URLSAFE, 93) + "AA"
+    body = mixed(rng, URLSAFE, 93) + "AA"
     return "sk-ant-api03-" + body, body
 
 
 def _github(rng: random.Random) -> tuple[str, str]:
     if rng.random() < 0.3:
-        body = _mixed(rng, ALNUM, 22) + "_" + _mixed(rng, ALNUM, 59)
+        body = mixed(rng, ALNUM, 22) + "_" + mixed(rng, ALNUM, 59)
         return "github_pat_" + body, body
-    body = _mixed(rng, ALNUM, 36)
+    body = mixed(rng, ALNUM, 36)
     return f"gh{rng.choice('pousr')}_" + body, body
 
 
 def _gitlab(rng: random.Random) -> tuple[str, str]:
-    body = _mixed(rng, URLSAFE, 20)
+    body = mixed(rng, URLSAFE, 20)
     return "glpat-" + body, body
 
 
 def _aws(rng: random.Random) -> tuple[str, str]:
-    body = _pick(rng, BASE32, 16)
+    body = pick(rng, BASE32, 16)
     return rng.choice(["AKIA", "ASIA"]) + body, body
 
 
 def _google(rng: random.Random) -> tuple[str, str]:
-    body = _mixed(rng, URLSAFE, 35)
+    body = mixed(rng, URLSAFE, 35)
     return "AIza" + body, body
 
 
@@ -110,45 +107,43 @@ def _jwt(rng: random.Random) -> tuple[str, str]:
 
 
 def _slack(rng: random.Random) -> tuple[str, str]:
-    body = (
-        f"{_pick(rng, string.digits, 12)}-{_pick(rng, string.digits, 13)}-{_mixed(rng, ALNUM, 24)}"
-    )
+    body = f"{pick(rng, string.digits, 12)}-{pick(rng, string.digits, 13)}-{mixed(rng, ALNUM, 24)}"
     return f"xox{rng.choice('bpa')}-" + body, body
 
 
 def _slack_webhook(rng: random.Random) -> tuple[str, str]:
-    secret = _mixed(rng, ALNUM, 24)
-    team, bot = _pick(rng, BASE32, 9), _pick(rng, BASE32, 11)
+    secret = mixed(rng, ALNUM, 24)
+    team, bot = pick(rng, BASE32, 9), pick(rng, BASE32, 11)
     return f"https://hooks.slack.com/services/T{team}/B{bot}/{secret}", secret
 
 
 def _stripe(rng: random.Random) -> tuple[str, str]:
-    body = _mixed(rng, ALNUM, rng.choice([24, 99]))
+    body = mixed(rng, ALNUM, rng.choice([24, 99]))
     return rng.choice(["sk_live_", "rk_live_", "sk_test_"]) + body, body
 
 
 def _stripe_webhook(rng: random.Random) -> tuple[str, str]:
-    body = _mixed(rng, ALNUM, 32)
+    body = mixed(rng, ALNUM, 32)
     return "whsec_" + body, body
 
 
 def _huggingface(rng: random.Random) -> tuple[str, str]:
-    body = _mixed(rng, string.ascii_letters, 34)
+    body = mixed(rng, string.ascii_letters, 34)
     return "hf_" + body, body
 
 
 def _groq(rng: random.Random) -> tuple[str, str]:
-    body = _mixed(rng, ALNUM, 52)
+    body = mixed(rng, ALNUM, 52)
     return "gsk_" + body, body
 
 
 def _sendgrid(rng: random.Random) -> tuple[str, str]:
-    body = f"{_mixed(rng, URLSAFE, 22)}.{_mixed(rng, URLSAFE, 43)}"
+    body = f"{mixed(rng, URLSAFE, 22)}.{mixed(rng, URLSAFE, 43)}"
     return "SG." + body, body
 
 
 def _npm(rng: random.Random) -> tuple[str, str]:
-    body = _mixed(rng, ALNUM, 36)
+    body = mixed(rng, ALNUM, 36)
     return "npm_" + body, body
 
 
@@ -174,14 +169,14 @@ TOKEN_FORMATS: dict[str, Callable[[random.Random], tuple[str, str]]] = {
 ESCAPES = {"\\n": "\n", "\\t": "\t", "\\r": "\r", '\\"': '"', "\\\\": "\\", "\\u0001": "\x01"}
 
 
-def _dumps(value: object, levels: int, ascii_only: bool = False) -> str:
+def dumps(value: object, levels: int, ascii_only: bool = False) -> str:
     text = json.dumps(value, ensure_ascii=ascii_only)
     for _ in range(levels - 1):
         text = json.dumps(text, ensure_ascii=ascii_only)
     return text
 
 
-def _message(content: str) -> list[dict[str, object]]:
+def message(content: str) -> list[dict[str, object]]:
     """A chat message in the GenAI conventions' shape, as spans store them."""
     return [{"role": "user", "parts": [{"type": "text", "content": content}]}]
 
@@ -190,15 +185,15 @@ def _token_contexts(token: str) -> Iterator[tuple[str, str]]:
     """``(context, text)`` for a token, as the traced program would hand it over."""
     yield "bare", token
     yield "prose", f"Here is my key: {token}. Please keep it safe."
-    yield "json", _dumps(_message(f"use {token} for the call"), 1)
+    yield "json", dumps(message(f"use {token} for the call"), 1)
     for escape, char in ESCAPES.items():
-        yield f"json after {escape}", _dumps(_message(f"Can you check this?{char}{token}"), 1)
-    yield "json ascii-escaped", _dumps(_message(f"clé:\n{token} — merci"), 1, ascii_only=True)
-    yield "json twice", _dumps({"arguments": _dumps({"text": f"key:\n{token}"}, 1)}, 1)
-    yield "json three times", _dumps(_message(f"see\n{token}"), 3)
+        yield f"json after {escape}", dumps(message(f"Can you check this?{char}{token}"), 1)
+    yield "json ascii-escaped", dumps(message(f"clé:\n{token} — merci"), 1, ascii_only=True)
+    yield "json twice", dumps({"arguments": dumps({"text": f"key:\n{token}"}, 1)}, 1)
+    yield "json three times", dumps(message(f"see\n{token}"), 3)
     url = f"https://api.example.com/v1/run?id=42&auth_key={token}&q=1"
     yield "url", url
-    yield "json, '/' escaped", _dumps({"url": url}, 1).replace("/", "\\/")
+    yield "json, '/' escaped", dumps({"url": url}, 1).replace("/", "\\/")
     yield "cli", f"deploy --verbose --api-key {token} --region eu"
     yield "env", f'export SERVICE_KEY="{token}"'
     yield "python repr", repr({"headers": {"X-Key": token}})
@@ -217,17 +212,17 @@ def _private_key_cases(rng: random.Random) -> Iterator[Case]:
     for kind in ("RSA", "EC", "OPENSSH", "ENCRYPTED", "PGP"):
         block, body = _pem(rng, kind)
         yield Case("private_key", f"{kind} bare", f"key file:\n{block}\n", body)
-        yield Case("private_key", f"{kind} json", _dumps({"file": block}, 1), body)
-        yield Case("private_key", f"{kind} json twice", _dumps({"file": block}, 2), body)
+        yield Case("private_key", f"{kind} json", dumps({"file": block}, 1), body)
+        yield Case("private_key", f"{kind} json twice", dumps({"file": block}, 2), body)
         cut = block[: len(block) // 2]  # a block cut off by truncation still goes to the end
         yield Case("private_key", f"{kind} cut", cut, body[:80])
-        yield Case("private_key", f"{kind} cut in json", _dumps({"file": cut}, 1), body[:80])
+        yield Case("private_key", f"{kind} cut in json", dumps({"file": cut}, 1), body[:80])
 
 
 def _password(rng: random.Random, length: int, alphabet: str = PASSWORD_CHARS) -> str:
     """A password: letters, a digit and a symbol, never starting like a path or a variable."""
     while True:
-        text = _pick(rng, alphabet, length)
+        text = pick(rng, alphabet, length)
         if (
             text[0] in ALNUM
             and any(c.isdigit() for c in text)
@@ -246,9 +241,9 @@ def _key_value_cases(rng: random.Random) -> Iterator[Case]:
         yield case(f"env {length}", f"DB_PASSWORD={pw}", pw)
         yield case(f"env export {length}", f"export PGPASSWORD='{pw}'", pw)
         yield case(f"query {length}", f"https://example.com/login?user=bob&password={pw}&x=1", pw)
-        yield case(f"json {length}", _dumps({"user": "bob", "password": pw}, 1), pw)
-        yield case(f"json twice {length}", _dumps({"body": _dumps({"password": pw}, 1)}, 1), pw)
-        yield case(f"json after \\n {length}", _dumps(_message(f"ok?\npassword={pw}"), 1), pw)
+        yield case(f"json {length}", dumps({"user": "bob", "password": pw}, 1), pw)
+        yield case(f"json twice {length}", dumps({"body": dumps({"password": pw}, 1)}, 1), pw)
+        yield case(f"json after \\n {length}", dumps(message(f"ok?\npassword={pw}"), 1), pw)
         yield case(f"kwarg {length}", f'connect(host="db", password="{pw}")', pw)
         yield case(f"cli --password= {length}", f"mysql --user=root --password={pw} app", pw)
         yield case(f"cli --password {length}", f"psql --password {pw} --host db", pw)
@@ -259,9 +254,9 @@ def _key_value_cases(rng: random.Random) -> Iterator[Case]:
         yield case(f"header {length}", f"x-api-key: {pw}", pw)
         yield case(f"client_secret {length}", f"client_secret={pw}", pw)
         yield case(f"ini {length}", f"[db]\nsecret_key = {pw}\n", pw)
-    aws_secret = _pick(rng, ALNUM + "+/", 40)
+    aws_secret = pick(rng, ALNUM + "+/", 40)
     yield case("aws secret", f"aws_secret_access_key = {aws_secret}", aws_secret)
-    yield case("aws secret json", _dumps({"AWS_SECRET_ACCESS_KEY": aws_secret}, 1), aws_secret)
+    yield case("aws secret json", dumps({"AWS_SECRET_ACCESS_KEY": aws_secret}, 1), aws_secret)
 
 
 def _url_password_cases(rng: random.Random) -> Iterator[Case]:
@@ -274,18 +269,18 @@ def _url_password_cases(rng: random.Random) -> Iterator[Case]:
             tag = f"{length}{' with @' if at else ''}"
             yield Case("url_password", f"bare {tag}", url, pw)
             yield Case("url_password", f"prose {tag}", f"Connect to {url} then migrate.", pw)
-            yield Case("url_password", f"json {tag}", _dumps({"dsn": url, "pool": 5}, 1), pw)
+            yield Case("url_password", f"json {tag}", dumps({"dsn": url, "pool": 5}, 1), pw)
             yield Case("url_password", f"env {tag}", f"DATABASE_URL={url}", pw)
-            escaped = _dumps({"dsn": url}, 1).replace("/", "\\/")
+            escaped = dumps({"dsn": url}, 1).replace("/", "\\/")
             yield Case("url_password", f"json, '/' escaped {tag}", escaped, pw)
             yield Case(
-                "url_password", f"json after \\n {tag}", _dumps(_message(f"dsn:\n{url}"), 1), pw
+                "url_password", f"json after \\n {tag}", dumps(message(f"dsn:\n{url}"), 1), pw
             )
 
 
 def _auth_header_cases(rng: random.Random) -> Iterator[Case]:
     for _ in range(3):
-        bearer = _mixed(rng, URLSAFE + ".~", 40)
+        bearer = mixed(rng, URLSAFE + ".~", 40)
         basic = base64.b64encode(f"bob:{_password(rng, 12)}".encode()).decode()
         for scheme, value in (("Bearer", bearer), ("Basic", basic)):
             header = f"Authorization: {scheme} {value}"
@@ -294,13 +289,13 @@ def _auth_header_cases(rng: random.Random) -> Iterator[Case]:
             yield Case(
                 "auth_header",
                 f"{scheme} json",
-                _dumps({"headers": {"Authorization": f"{scheme} {value}"}}, 1),
+                dumps({"headers": {"Authorization": f"{scheme} {value}"}}, 1),
                 value,
             )
             yield Case(
                 "auth_header",
                 f"{scheme} json after \\n",
-                _dumps(_message(f"sent:\n{header}"), 1),
+                dumps(message(f"sent:\n{header}"), 1),
                 value,
             )
 
@@ -318,160 +313,6 @@ def positive_cases(seed: int = 20250112) -> list[Case]:
     cases += _key_value_cases(rng)
     cases += _url_password_cases(rng)
     cases += _auth_header_cases(rng)
-    return cases
-
-
-# -- look-alikes --------------------------------------------------------------------------------
-
-PLACEHOLDERS = [
-    "OPENAI_API_KEY=YOUR_API_KEY",
-    "api_key=YOUR_API_KEY",
-    "export OPENAI_API_KEY=sk-...",
-    'client = OpenAI(api_key="sk-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx")',
-    "OPENAI_API_KEY=sk-your-openai-api-key-here",
-    "ANTHROPIC_API_KEY=sk-ant-api03-your-key-goes-here-please",
-    "GITHUB_TOKEN=ghp_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
-    "HF_TOKEN=hf_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-    "AWS_ACCESS_KEY_ID=AKIAXXXXXXXXXXXXXXXX",
-    '{"api_key": "<your-api-key>"}',
-    '{"password": "YOUR_PASSWORD"}',
-    "password=<password>",
-    "token=${GITHUB_TOKEN}",
-    "secret: {{ secrets.DEPLOY_KEY }}",
-    "password = ********",
-    "Authorization: Bearer <token>",
-    "Authorization: Bearer $TOKEN",
-    'curl -H "Authorization: Bearer ${API_TOKEN}" https://api.example.com',
-    "postgres://user:password@localhost/db",
-    "postgres://${DB_USER}:${DB_PASSWORD}@db:5432/app",
-    "--password PASSWORD",
-    "api_key: REPLACE_ME",
-    "stripe.api_key = sk_test_...",
-]
-
-PROSE = [
-    "The bearer 12345678 of this note is entitled to a refund.",
-    "Bearer bonds were once common; the bearer of bond 20240115 was paid.",
-    "Reset your password at https://example.com/reset, then sign in again.",
-    "Your token limit is 4096 and the password policy needs 12 characters.",
-    "The secret to good bread is patience; the password is love.",
-    "Password: the one you chose at sign-up.",
-    "Use a password manager: never paste a secret into a chat.",
-    "The auth flow uses OAuth 2.0 with PKCE; the token endpoint is /oauth/token.",
-    "Set OPENAI_API_KEY in your environment before running the script.",
-    "sk-learn-style-pipeline-components-overview is the page you want.",
-    "Our task-management-framework-overview-document is ready for review.",
-    "The risk-assessment-for-the-authentication-service-v2 doc is done.",
-    "See the ASIA-PACIFIC-REGIONAL-OVERVIEW slides and the AKIA notes.",
-    "GitHub tokens start with ghp_ and GitLab ones with glpat- in their docs.",
-    "npm_modules and npm_config_cache are npm's own environment variables.",
-    "SG. is SendGrid's prefix; whsec_ is Stripe's, hf_ is Hugging Face's.",
-    "markdown rule:\n-----\nand a list:\n- one\n- two\n--- end ---",
-    "Keys are rotated every 90 days; auth: required; token: optional.",
-    "secret_santa_draw: tomorrow; password_hint: first pet",
-]
-
-CODE = [
-    "client = OpenAI(api_key=api_key)",
-    "client = Anthropic(api_key=os.environ['ANTHROPIC_API_KEY'])",
-    'token = os.environ["GITHUB_TOKEN"]',
-    'api_key = os.getenv("OPENAI_API_KEY")',
-    "password = getpass.getpass()",
-    "conn = connect(host=host, password=password, user=user)",
-    "self.api_key = api_key",
-    "api_key=settings.OPENAI_API_KEY,",
-    "secret_key=config['SECRET_KEY']",
-    "def login(user: str, password: str | None = None) -> Session:",
-    'headers = {"Authorization": f"Bearer {token}"}',
-    "if password == confirm_password:\n    save(user)",
-    "password_hash = bcrypt.hashpw(password.encode(), salt)",
-    "parser.add_argument('--password', help='database password')",
-    "PWD=/home/alice/projects/app",
-    "OLDPWD=/home/alice",
-    'os.environ["PWD"] = "/srv/app/current"',
-    "password_file=/run/secrets/db_password",
-    "--password-file /run/secrets/db_password",
-    'Traceback (most recent call last):\n  File "/srv/app/client.py", line 12, in call\n'
-    "    response = client.chat.completions.create(model=model, api_key=api_key)",
-    "{'max_tokens': 1024, 'token_count': 123456, 'tokenizer': 'cl100k_base'}",
-    '{"token": " the", "logprob": -0.012, "bytes": [32, 116, 104, 101]}',
-    "stripe.PaymentIntent.create(amount=2000, currency='usd', customer='cus_NffrFeUfNV2Hib')",
-    "publishable = 'pk_live_51HxYzAbCdEfGhIjKlMnOpQr'",
-]
-
-
-def _hex(rng: random.Random, length: int) -> str:
-    return _pick(rng, "0123456789abcdef", length)
-
-
-def _id_cases(rng: random.Random) -> Iterator[Case]:
-    for i in range(12):
-        yield Case("look-alike", "trace ids", f"trace {_hex(rng, 32)} span {_hex(rng, 16)}")
-        yield Case("look-alike", "uuid", f"run {uuid.UUID(int=rng.getrandbits(128))} done")
-        yield Case("look-alike", "uuid json", json.dumps({"id": str(uuid.UUID(int=i + 1))}))
-        yield Case("look-alike", "git sha", f"commit {_hex(rng, 40)} (HEAD -> main)")
-        yield Case("look-alike", "sha256", f"sha256:{_hex(rng, 64)}")
-        yield Case("look-alike", "hex checksum json", json.dumps({"checksum": _hex(rng, 64)}))
-        yield Case("look-alike", "slack ids", f"channel C{_pick(rng, BASE32, 10)} team T0{i}AB")
-        yield Case("look-alike", "arn", f"arn:aws:iam::{_pick(rng, string.digits, 12)}:role/app")
-
-
-# Ids that providers and frameworks put in every response: random, prefixed, not secrets.
-_RESPONSE_IDS = {
-    "chatcmpl-": (ALNUM, 29),
-    "msg_01": (ALNUM, 22),
-    "toolu_01": (ALNUM, 22),
-    "req_011C": (ALNUM, 20),
-    "call_": (ALNUM, 24),
-    "run-": ("0123456789abcdef-", 36),
-    "file-": (ALNUM, 24),
-    "asst_": (ALNUM, 24),
-    "cus_": (ALNUM, 14),
-    "pi_3": (ALNUM, 23),
-    "org-": (ALNUM, 24),
-}
-
-
-def _near_miss_cases(rng: random.Random) -> Iterator[Case]:
-    """Provider response ids, and vendor prefixes followed by too little to be a key."""
-    for prefix, (alphabet, length) in _RESPONSE_IDS.items():
-        for _ in range(6):
-            value = prefix + _mixed(rng, alphabet, length)
-            yield Case("look-alike", "response ids", f"id={value}")
-            yield Case("look-alike", "response ids json", json.dumps({"id": value, "n": 1}))
-    for make in TOKEN_FORMATS.values():
-        token, secret = make(rng)
-        prefix = token[: len(token) - len(secret)]
-        if prefix and not prefix.startswith("https"):
-            short = prefix + secret[: max(3, min(9, len(secret) // 4))]
-            yield Case("look-alike", "short after a prefix", f"see {short} in the docs")
-
-
-def _image_cases(rng: random.Random) -> Iterator[Case]:
-    for i in range(12):
-        data = base64.b64encode(bytes(rng.randrange(256) for _ in range(3000))).decode()
-        part = {"type": "image", "mime_type": "image/png", "content": data}
-        yield Case("look-alike", "base64 image json", json.dumps(_message_parts([part])))
-        url = f"data:image/jpeg;base64,{data[: 1000 + 100 * i]}"
-        yield Case("look-alike", "data url", url)
-
-
-def _message_parts(parts: list[dict[str, object]]) -> list[dict[str, object]]:
-    return [{"role": "user", "parts": parts}]
-
-
-def negative_cases(seed: int = 20250113) -> list[Case]:
-    """Every look-alike case: each alone, in a JSON message, and after a JSON escape."""
-    rng = random.Random(seed)
-    cases: list[Case] = []
-    for context, texts in (("placeholder", PLACEHOLDERS), ("prose", PROSE), ("code", CODE)):
-        for text in texts:
-            cases.append(Case("look-alike", context, text))
-            cases.append(Case("look-alike", f"{context} json", _dumps(_message(text), 1)))
-            cases.append(Case("look-alike", f"{context} json after \\n", _dumps(["x\n" + text], 1)))
-    cases += _id_cases(rng)
-    cases += _near_miss_cases(rng)
-    cases += _image_cases(rng)
     return cases
 
 

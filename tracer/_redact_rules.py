@@ -1,10 +1,11 @@
 """The built-in secret rules: what each secret looks like, where its match starts, what is kept.
 
-Each rule is ``(kind, anchors, body, check)``: a branch per anchor character starts with that
-literal character (one uncommon in prose, see ``_redact``'s docstring), then ``body``. Text
-before the anchor (``sk``, a key name) is checked, and captured for redaction, by lookbehinds.
-Groups named ``S``, ``S2``, ... hold the secret: a match redacts from the first to the last of
-them that took part, so context (``Bearer``, ``"password": "``, ``postgres://user:``) stays.
+Each rule is ``(kind, anchors, body, check)``: a branch per anchor starts with that literal
+(a character uncommon in prose, see ``_redact``'s docstring, or a rare longer string), then
+``body``. Text before the anchor (``sk``, a key name) is checked, and captured for redaction,
+by lookbehinds; each checks a literal first, which fails at nearly every anchor. Groups named
+``S``, ``S2``, ... hold the secret: a match redacts from the first to the last of them that
+took part, so context (``Bearer``, ``"password": "``, ``postgres://user:``) stays.
 
 Text is scrubbed as it is stored, and content attributes are JSON strings, so a secret can sit
 right after a JSON escape (``"...?\\nsk-proj-..."``: an ``n`` before ``sk-``), inside JSON
@@ -12,10 +13,11 @@ that was escaped again (``{\\"password\\": \\"...\\"}``, or ``\\\\\\"`` one leve
 hold an escape itself (``\\u00e9``). Rather than decode (text cut by truncation is no longer
 JSON, and a decoded copy would have to be mapped back), the rules read escapes where they
 stand: a left boundary also accepts a preceding escape that reads as a control character
-(``_boundary``); key separators and opening quotes accept one and two levels of escaping;
-quoted values go on through ``\\uXXXX`` and ``\\\\`` but stop before a closing quote and its
-escaping backslashes. A redaction never starts or ends inside an escape sequence and never
-takes a quote, so JSON stays JSON at every level.
+(``_boundary``); key separators and opening quotes accept one level of escaping, and a rule
+anchored on ``\\\\\\":`` reads key-value pairs escaped twice; quoted values go on through
+``\\uXXXX`` and ``\\\\`` but stop before a closing quote and its escaping backslashes. A
+redaction never starts or ends inside an escape sequence and never takes a quote, so JSON
+stays JSON at every level.
 
 False positives: look-alikes are told apart by vendor prefixes and key names, not entropy. A
 match whose value is visibly not the secret is dropped (``check``, run on the match's value
@@ -83,7 +85,19 @@ _TOKEN_PLACEHOLDER_WORD = re.compile(
 )
 
 
+_DIGIT = re.compile(r"\d")
+
+
 def _placeholder_value(value: str) -> bool:
+    # Generated secrets mix upper and lower case with digits, placeholders seldom do: such a
+    # value skips the checks below (a placeholder that mixes them is redacted, the safe side).
+    if (
+        value[:1] not in "<${%*•["
+        and not value.islower()
+        and not value.isupper()
+        and _DIGIT.search(value) is not None
+    ):
+        return False
     if _PLACEHOLDER_VALUE.fullmatch(value) is not None:
         return True
     lowered = value.lower()
@@ -112,9 +126,11 @@ _SECRET_KEYS = (
     "access-key", "privatekey", "private_key", "private-key", "authorization",
 )  # fmt: skip
 _NEEDS_LEFT_BOUNDARY = frozenset({"auth"})  # "oauth: enabled" is not a credential
-# Between key and ':'/'=' there may be a closing quote (JSON-escaped once or twice) and a space;
-# one string per lookbehind width.
-_KEY_SEPARATORS = ("", r"[\"' ]", r"(?:\\[\"']|[\"'] )", r"\\\\\\[\"']")
+# Between key and ':'/'=' there may be a closing quote (maybe JSON-escaped) and a space; one
+# string per lookbehind width. JSON escaped twice (\\\" before the ':') has a rule of its own,
+# anchored on that rare sequence: a fourth separator here would cost every ':' in JSON ~15%.
+_KEY_SEPARATORS = ("", r"[\"' ]", r"(?:\\[\"']|[\"'] )")
+_TWICE_ESCAPED_COLON = '\\\\\\":'  # \\\":
 _SCHEME = r"(?i:bearer|basic|token|digest)(?:\s|\\t)+"  # kept visible: "Bearer [REDACTED]"
 _OPEN = r"(?:\\\\)?\\?"  # before an opening quote: none, \ or \\\ (JSON in JSON)
 # PWD=/home/... and OLDPWD are the working directory, not a password.
@@ -134,7 +150,9 @@ def _unquoted_value(shortest: int) -> str:
     return rf"(?={_UNQUOTED_CHAR}{{{shortest}}})(?:[^\s,\"'&;\\]+|\\u[0-9a-fA-F]{{4}})+"
 
 
-def _key_lookbehind(keys: Iterable[str], separator: str) -> str:
+def _key_lookbehind(
+    keys: Iterable[str], separator: str, between: tuple[str, ...] = _KEY_SEPARATORS
+) -> str:
     """Lookbehinds (fixed width, so grouped by key length) for 'key ends right before here'."""
     parts = []
     left = _boundary("a-z")
@@ -144,11 +162,13 @@ def _key_lookbehind(keys: Iterable[str], separator: str) -> str:
             for k in same_length
         ]
         alternation = "|".join(fragments)
-        parts += [f"(?<=(?i:{alternation}){sep}{separator})" for sep in _KEY_SEPARATORS]
+        parts += [f"(?<=(?i:{alternation}){sep}{separator})" for sep in between]
     return f"(?:{'|'.join(parts)})"
 
 
-def _suffix_guard(keys: Iterable[str], separator: str) -> str:
+def _suffix_guard(
+    keys: Iterable[str], separator: str, between: tuple[str, ...] = _KEY_SEPARATORS
+) -> str:
     """Lookbehinds for 'the three letters before the separator end one of ``keys``'.
 
     Implied by :func:`_key_lookbehind` (same separators, same case-insensitivity), so it never
@@ -164,7 +184,7 @@ def _suffix_guard(keys: Iterable[str], separator: str) -> str:
     classes = f"(?i:[{letters[0]}][{letters[1]}][{letters[2]}])"  # cheapest: tried first
     endings = f"(?i:{'|'.join(sorted({re.escape(key[-3:]) for key in keys}))})"
     return "".join(
-        f"(?:{'|'.join(f'(?<={suffix}{sep}{separator})' for sep in _KEY_SEPARATORS)})"
+        f"(?:{'|'.join(f'(?<={suffix}{sep}{separator})' for sep in between)})"
         for suffix in (classes, endings)
     )
 
@@ -185,15 +205,15 @@ def _value(quoted: str, unquoted: str, first_group: int) -> str:
 _TOKEN_QUOTED = r"(?:[^{q}\\\s]|\\u[0-9a-fA-F]{4}){16,}(?=(?:\\\\)?\\?{q})"
 
 
-def _key_value(separator: str, shortest: int) -> str:
+def _key_value(separator: str, shortest: int, between: tuple[str, ...] = _KEY_SEPARATORS) -> str:
     """Branch body for ``key<separator> value``: a secret-ish key and any value of at least
     ``shortest`` characters unquoted (any length quoted), or a ``token`` key and a value of 16+.
     One branch for both, so the suffix guard runs once per ``:`` or ``=``."""
-    secret = _key_lookbehind(_SECRET_KEYS, separator) + _value(
-        _QUOTED_VALUE, _unquoted_value(shortest), 1
-    )
-    token = _key_lookbehind(("token",), separator) + _value(_TOKEN_QUOTED, _unquoted_value(16), 4)
-    return _suffix_guard((*_SECRET_KEYS, "token"), separator) + f"(?:{secret}|{token})"
+    secret = _key_lookbehind(_SECRET_KEYS, separator, between)
+    secret += _value(_QUOTED_VALUE, _unquoted_value(shortest), 1)
+    token = _key_lookbehind(("token",), separator, between)
+    token += _value(_TOKEN_QUOTED, _unquoted_value(16), 4)
+    return _suffix_guard((*_SECRET_KEYS, "token"), separator, between) + f"(?:{secret}|{token})"
 
 
 # -- other contexts -----------------------------------------------------------------------------
@@ -217,8 +237,9 @@ CHECKS: dict[str, Callable[[str], bool]] = {
     "token": _placeholder_token,
 }
 
-#: ``(kind, anchor characters, branch body after the anchor, check)``; see the docstring.
-DEFAULT_RULES: tuple[tuple[str, str, str, str], ...] = (
+#: ``(kind, anchors, branch body after the anchor, check)``; see the docstring. ``anchors``
+#: is a string of one-character anchors, or a tuple of longer ones.
+DEFAULT_RULES: tuple[tuple[str, str | tuple[str, ...], str, str], ...] = (
     (
         "a private key",
         "-",
@@ -304,6 +325,12 @@ DEFAULT_RULES: tuple[tuple[str, str, str, str], ...] = (
     # the one you chose") it takes 6.
     ("a password or key value", "=", _key_value("=", 3), "value"),
     ("a password or key value", ":", _key_value(":", 6), "value"),
+    (
+        "a password or key value",
+        (_TWICE_ESCAPED_COLON,),
+        _key_value(re.escape(_TWICE_ESCAPED_COLON), 6, ("",)),
+        "value",
+    ),
 )
 
 #: Shortest text any rule matches (``pwd:"x``); shorter strings skip the rules.
