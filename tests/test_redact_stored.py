@@ -180,3 +180,18 @@ def _original(copy: ReadableSpan, attributes: dict[str, object]) -> ReadableSpan
         start_time=copy.start_time,
         end_time=copy.end_time,
     )
+
+
+def test_a_secret_key_among_keys_seen_clean_before_is_still_scrubbed() -> None:
+    redactor = Redactor()
+    sent = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(sent))
+    tracer = provider.get_tracer("t")
+    for attributes in ({"a": 1, "b": "x"}, {"a": 1, "b": "x"}, {"a": 1, f"b.{GITHUB}": "x"}):
+        tracer.start_span("s", attributes=attributes).end()
+    provider.shutdown()
+    stored = [
+        json.loads(str(span_to_row(s, redactor).values[15])) for s in sent.get_finished_spans()
+    ]
+    assert stored == [{"a": 1, "b": "x"}, {"a": 1, "b": "x"}, {"a": 1, "b.[REDACTED]": "x"}]

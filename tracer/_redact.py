@@ -290,6 +290,10 @@ class Redactor:
             clean.add(name)
         return scrubbed
 
+    def known_clean_names(self, names: Iterable[str]) -> bool:
+        """Whether ``scrub_name`` already knows every one of ``names`` to be clean."""
+        return self._clean_names.issuperset(names)
+
     def scrub_value(self, value: object) -> object:
         """Scrub a str, or the strs inside (nested) lists, tuples and dict values."""
         return self._scrub_value(value, set())

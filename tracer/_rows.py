@@ -107,19 +107,22 @@ def _scrubbed(attrs: Mapping[str, object], redactor: Redactor | None) -> dict[st
     scrubbed.
 
     Strings, most values, go straight to ``scrub``: ``scrub_value``'s walk (and the cycle set
-    it allocates) is only needed for sequences. Keys recur on every span: ``scrub_name``
-    knows most of them.
+    it allocates) is only needed for sequences. Keys recur on every span: one set operation
+    finds them all known clean, and then none is scrubbed one by one.
     """
     out: dict[str, object] = {}
+    plain = _plain(attrs)
     if redactor is None:
-        for key, value in _plain(attrs).items():
+        for key, value in plain.items():
             out[key] = list(value) if isinstance(value, tuple) else value
         return out
     scrub, scrub_name, scrub_value = redactor.scrub, redactor.scrub_name, redactor.scrub_value
-    for key, value in _plain(attrs).items():
-        name = scrub_name(key)
-        if name is not key:
-            key = distinct_key(name, out)
+    keys_known_clean = redactor.known_clean_names(plain)
+    for key, value in plain.items():
+        if not keys_known_clean:
+            name = scrub_name(key)
+            if name is not key:
+                key = distinct_key(name, out)
         if isinstance(value, str):
             out[key] = scrub(value)
         elif isinstance(value, tuple):  # OTel's sequences hold str, bool, int or float
