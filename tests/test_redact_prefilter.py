@@ -209,3 +209,26 @@ def test_str_subclass_comes_back_as_itself(redactor: Redactor) -> None:
     text = Tagged("plain words")
     assert redactor.scrub(text) is text
     assert redactor.scrub(text) is text
+
+
+def test_names_are_remembered_only_when_clean_and_without_a_callable() -> None:
+    seen: list[str] = []
+
+    def tag(text: str) -> str:
+        seen.append(text)
+        return text
+
+    with_callable = Redactor([r"cust-\d+"], extra=tag)
+    for _ in range(3):
+        assert with_callable.scrub_name("gen_ai.request.model") == "gen_ai.request.model"
+        assert with_callable.scrub_name("order.cust-42") == f"order.{R}"
+    assert seen == ["gen_ai.request.model", f"order.{R}"] * 3  # the callable sees every name
+    assert not with_callable.known_clean_names(["gen_ai.request.model"])
+
+    plain = Redactor([r"cust-\d+"])
+    for _ in range(3):
+        assert plain.scrub_name("gen_ai.request.model") == "gen_ai.request.model"
+        assert plain.scrub_name("order.cust-42") == f"order.{R}"
+        assert plain.scrub_name("auth.ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789") == f"auth.{R}"
+    assert plain.known_clean_names(["gen_ai.request.model"])
+    assert not plain.known_clean_names(["gen_ai.request.model", "order.cust-42"])

@@ -33,7 +33,7 @@ from typing import NamedTuple, cast
 
 from spyglass.tracer._redact_rules import CHECKS, DEFAULT_RULES, MIN_SECRET_LEN
 
-__all__ = ["REDACTED", "Redactor", "find_secrets", "make_redactor"]
+__all__ = ["REDACTED", "Redactor", "Secret", "find_secrets", "make_redactor"]
 
 REDACTED = "[REDACTED]"
 

@@ -30,9 +30,11 @@ characters), so "the bearer 12345678 of" stays.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from itertools import groupby
+from typing import NamedTuple
 
 
 def _boundary(word: str) -> str:
@@ -55,7 +57,7 @@ def _prefix(prefix: str, boundary: str = _B) -> str:
 # -- values that are not the secret (checked on a match's value, in Python: as a lookahead in
 # -- every branch they cost ~5 µs per candidate) ----------------------------------------------
 
-_PLACEHOLDER_VALUE = re.compile(
+_PLACEHOLDER_VALUE = (
     r"(?:<[^<>]*>?"  # <your-api-key>
     r"|\$\{?\{?[\w. -]*\}?\}?"  # $TOKEN, ${TOKEN}, ${{ secrets.TOKEN }}
     r"|\{\{?[\w. -]*\}?\}?"  # {api_key}, {{ secrets.KEY }}
@@ -66,55 +68,70 @@ _PLACEHOLDER_VALUE = re.compile(
     r"|(?:[A-Za-z_]\w*\.)*(?:[A-Za-z0-9]+_)*"  # password=password, self.api_key, my_token
     r"(?i:password|passwd|pass|pwd|secret|token|key|apikey|auth|credentials?)"
     r"|(?i:null|none|nil|true|false|yes|no|on|off|required|optional|undefined|empty|hidden)"
-    r"|\[REDACTED\])[)\]}]*",  # and what closes the expression: api_key=api_key)
-    re.DOTALL,
+    r"|\[REDACTED\])[)\]}]*"  # and what closes the expression: api_key=api_key)
 )
 # Words that make a value a placeholder when the value is only words (your-key-here,
 # REPLACE_ME, "your password here"); looked for with ``in`` first, a regex only on a hit.
 _PLACEHOLDER_WORDS = ("your", "example", "placeholder", "dummy", "changeme", "replace", "insert")
-_PLACEHOLDER_WORD = re.compile(
-    rf"(?<![A-Za-z0-9])(?i:{'|'.join(_PLACEHOLDER_WORDS)})(?![A-Za-z0-9])"
-)
-_WORDS_ONLY = re.compile(r"[A-Za-z0-9]+(?:[_ -][A-Za-z0-9]+)*")
-_TOKEN_CHARS = re.compile(r"[\w-]+")
-# A token body that is a placeholder: all one case (sk-your-key-here, ghp_XXXX), a run of x,
-# or a separated placeholder word. Generated keys mix cases and digits.
-_ONE_CASE = re.compile(r"[a-z_-]+|[A-Z_-]+")
-_TOKEN_PLACEHOLDER_WORD = re.compile(
-    r"[-_](?i:your|here|example|placeholder|dummy|fake|redacted|replace)(?![A-Za-z0-9])"
-)
 
 
-_DIGIT = re.compile(r"\d")
+class _Placeholders(NamedTuple):
+    value: re.Pattern[str]
+    word: re.Pattern[str]
+    words_only: re.Pattern[str]
+    token_chars: re.Pattern[str]
+    one_case: re.Pattern[str]
+    token_word: re.Pattern[str]
+    digit: re.Pattern[str]
+
+
+@functools.cache
+def _placeholders() -> _Placeholders:
+    """Compiled on first use, on the exporter's thread: not on import, which autolog() pays."""
+    return _Placeholders(
+        value=re.compile(_PLACEHOLDER_VALUE, re.DOTALL),
+        word=re.compile(rf"(?<![A-Za-z0-9])(?i:{'|'.join(_PLACEHOLDER_WORDS)})(?![A-Za-z0-9])"),
+        words_only=re.compile(r"[A-Za-z0-9]+(?:[_ -][A-Za-z0-9]+)*"),
+        token_chars=re.compile(r"[\w-]+"),
+        # A token body that is a placeholder: all one case (sk-your-key-here, ghp_XXXX), a run
+        # of x, or a separated placeholder word. Generated keys mix cases and digits.
+        one_case=re.compile(r"[a-z_-]+|[A-Z_-]+"),
+        token_word=re.compile(
+            r"[-_](?i:your|here|example|placeholder|dummy|fake|redacted|replace)(?![A-Za-z0-9])"
+        ),
+        digit=re.compile(r"\d"),
+    )
 
 
 def _placeholder_value(value: str) -> bool:
+    patterns = _placeholders()
     # Generated secrets mix upper and lower case with digits, placeholders seldom do: such a
     # value skips the checks below (a placeholder that mixes them is redacted, the safe side).
     if (
         value[:1] not in "<${%*•["
         and not value.islower()
         and not value.isupper()
-        and _DIGIT.search(value) is not None
+        and patterns.digit.search(value) is not None
     ):
         return False
-    if _PLACEHOLDER_VALUE.fullmatch(value) is not None:
+    if patterns.value.fullmatch(value) is not None:
         return True
     lowered = value.lower()
     if "xxxxxx" in lowered:  # sk-xxxxxxxx
-        return _TOKEN_CHARS.fullmatch(value) is not None
+        return patterns.token_chars.fullmatch(value) is not None
     return (
         any(word in lowered for word in _PLACEHOLDER_WORDS)
-        and _WORDS_ONLY.fullmatch(value) is not None
-        and _PLACEHOLDER_WORD.search(value) is not None
+        and patterns.words_only.fullmatch(value) is not None
+        and patterns.word.search(value) is not None
     )
 
 
 def _placeholder_token(body: str) -> bool:
+    patterns = _placeholders()
     return (
-        _ONE_CASE.fullmatch(body) is not None
+        patterns.one_case.fullmatch(body) is not None
         or "xxxxxxxx" in body.lower()
-        or _TOKEN_PLACEHOLDER_WORD.search(body) is not None
+        or patterns.token_word.search(body) is not None
     )
 
 
