@@ -92,6 +92,9 @@ CODE = [
     '{"token": " the", "logprob": -0.012, "bytes": [32, 116, 104, 101]}',
     "stripe.PaymentIntent.create(amount=2000, currency='usd', customer='cus_NffrFeUfNV2Hib')",
     "publishable = 'pk_live_51HxYzAbCdEfGhIjKlMnOpQr'",
+    "def login(user: str, password: Optional[str] = None, token: dict[str, str] = {}):",
+    "const db = connect({ password: process.env.DB_PASSWORD, apiKey: config.apiKey });",
+    "await user.update({ password: hashedPassword, secret: newSecret });",
 ]
 
 

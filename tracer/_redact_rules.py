@@ -64,9 +64,12 @@ _PLACEHOLDER_VALUE = (
     r"|%(?:\(\w+\))?s"  # %s, %(password)s
     r"|[\w-]{0,24}(?:\.\.\.|…)|\*{3,}|•{3,}"  # sk-..., ****
     r"|[A-Z][A-Z0-9]*(?:_[A-Z][A-Z0-9]*)+"  # YOUR_API_KEY, DB_PASSWORD: a variable's name
-    r"|(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:\(.*|\[(?:[\"'].*)?)"  # getpass(), os.environ['KEY']
+    r"|(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*(?:\(.*|\[(?:[\"'].*|[\w.]*\]?)?)"  # getpass(),
+    # os.environ['KEY'], Optional[str]
     r"|(?:[A-Za-z_]\w*\.)*(?:[A-Za-z0-9]+_)*"  # password=password, self.api_key, my_token
     r"(?i:password|passwd|pass|pwd|secret|token|key|apikey|auth|credentials?)"
+    r"|(?:[A-Za-z_]\w*\.)*[a-z][A-Za-z0-9]*"  # hashedPassword, process.env.apiKey
+    r"(?:Password|Passwd|Pass|Pwd|Secret|Token|Key|ApiKey|Auth|Credentials?)"
     r"|(?i:null|none|nil|true|false|yes|no|on|off|required|optional|undefined|empty|hidden)"
     r"|\[REDACTED\])[)\]}]*"  # and what closes the expression: api_key=api_key)
 )
