@@ -97,8 +97,8 @@ def check_no_secrets(
         place = ""
         if locate:
             before = text[: secret.start]
-            line = before.count("\n") + 1
-            place = f" at line {line}, column {secret.start - before.rfind(chr(10))}"
+            line, column = before.count("\n") + 1, secret.start - before.rfind("\n")
+            place = f" at line {line}, column {column}"
         raise PromptError(
             f"{where} holds what looks like {secret.kind}{place}; prompts are stored and "
             "exported as written, so keep secrets out of them (pass one to format() as a "

@@ -158,10 +158,9 @@ _PATH_AFTER_PWD = (
     r"(?!(?:(?<=(?i:pwd)[=:])|(?<=(?i:pwd)[=:] )|(?<=(?i:pwd)\": \")|(?<=(?i:pwd)\":\"))[/~])"
 )
 # Inside quotes: anything but the quote, a backslash or a line end; \uXXXX and \\ go on, but
-# never the backslashes that escape a closing quote.
-# Runs of plain characters, escapes one at a time: a per-character alternation would make
-# re step through a branch for every character of the value. Safe from backtracking blow-ups
-# only because nothing after a value can fail.
+# never the backslashes that escape a closing quote. Runs of plain characters, escapes one at
+# a time: a per-character alternation makes re step through a branch for every character.
+# Safe from backtracking blow-ups only because nothing after a value can fail.
 _QUOTED_VALUE = r"(?:[^{q}\\\r\n]+|\\u[0-9a-fA-F]{4}|\\\\(?!\\*{q}))+"
 _UNQUOTED_CHAR = r"(?:[^\s,\"'&;\\]|\\u[0-9a-fA-F]{4})"
 
