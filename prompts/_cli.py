@@ -171,6 +171,7 @@ def register(
     """Register a new version of a prompt (an identical one is not added twice)."""
     from spyglass.prompts._files import parse_text
     from spyglass.prompts._refs import check_name
+    from spyglass.prompts._secrets import check_no_secrets
     from spyglass.prompts._template import normalize
 
     check_name(name)
@@ -180,6 +181,8 @@ def register(
         from spyglass.errors import PromptError
 
         raise PromptError("--params must be a JSON object")
+    # Before the registry opens (and maybe creates) the file; _register checks again.
+    check_no_secrets(name, body, message, model, parameters, tags)
     version, created = _registry(db)._register(name, body, message, model, parameters, tags)
     if as_json:
         _print_json({"created": created, **version.to_dict()})

@@ -42,6 +42,7 @@ from typing import Any
 from spyglass.errors import PromptError, one_line
 from spyglass.prompts import _yaml as _yaml_module
 from spyglass.prompts._refs import check_alias, check_name, check_version, shown
+from spyglass.prompts._secrets import check_no_secrets
 from spyglass.prompts._template import (
     Template,
     check_parameters,
@@ -248,7 +249,7 @@ def _created_ns(value: object, where: str) -> int | None:
     return ns
 
 
-def _file_version(item: object, where: str) -> FileVersion:
+def _file_version(item: object, name: str, where: str) -> FileVersion:
     if not isinstance(item, Mapping):
         raise PromptError(f"{where}: each version must be a mapping")
     try:
@@ -259,12 +260,17 @@ def _file_version(item: object, where: str) -> FileVersion:
         tags = check_tags(item.get("tags") or ())
     except PromptError as exc:
         raise PromptError(f"{where}: {exc}") from None
+    message = _field(item, "message", str, where, required=False)
+    try:
+        check_no_secrets(name, template, message, model, parameters, tags)
+    except PromptError as exc:
+        raise PromptError(f"{where}: {exc}") from None
     return FileVersion(
         number=number,
         template=template,
         variables=variables_of(template),
         hash=content_hash(template, model, parameters),
-        message=_field(item, "message", str, where, required=False),
+        message=message,
         model=model,
         parameters=parameters,
         tags=tags,
@@ -281,7 +287,9 @@ def _file_prompt(item: object, where: str) -> FilePrompt:
         raise PromptError(f"{where}: {exc}") from None
     where = f"{where} ({name})"
     raw_versions = _field(item, "versions", list, where, required=True)
-    versions = [_file_version(v, f"{where}.versions[{i}]") for i, v in enumerate(raw_versions)]
+    versions = [
+        _file_version(v, name, f"{where}.versions[{i}]") for i, v in enumerate(raw_versions)
+    ]
     numbers = [v.number for v in versions]
     if not versions or len(set(numbers)) != len(numbers):
         raise PromptError(f"{where}: needs versions with distinct numbers, got {numbers}")

@@ -26,6 +26,7 @@ from spyglass.errors import PromptError
 from spyglass.prompts import _files
 from spyglass.prompts._reader import RegistryReader
 from spyglass.prompts._refs import check_alias, check_name, parse_selector
+from spyglass.prompts._secrets import check_no_secrets
 from spyglass.prompts._template import (
     Template,
     check_parameters,
@@ -173,6 +174,7 @@ class PromptRegistry(RegistryReader):
         if message is not None and not isinstance(message, str):
             raise PromptError(f"message must be a string, got {type(message).__name__}")
         params, tag_list = check_parameters(parameters), check_tags(tags)
+        check_no_secrets(name, body, message, model, params, tag_list)
         digest = content_hash(body, model, params)
         with self._transaction() as conn:
             latest = conn.execute(

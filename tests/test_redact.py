@@ -75,6 +75,40 @@ POSITIVE = [
     ("settings(secret => 'p@ss')", f"settings(secret => '{R}')"),
     ('{"access_token": "ya29.a0AfH6SMBx1234567890abcdef"}', f'{{"access_token": "{R}"}}'),
     ("AWS_SESSION_TOKEN=IQoJb3JpZ2luX2VjEJr//////////wEaCXVz", f"AWS_SESSION_TOKEN={R}"),
+    # right after a JSON escape: stored text reads "?\nsk-..." (an "n" before "sk-")
+    (
+        '{"content": "Can you check this?\\nsk-proj-Ab3dEfGhIjKlMnOpQrStUvWxYz0123456789"}',
+        f'{{"content": "Can you check this?\\n{R}"}}',
+    ),
+    ('["tab\\tghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789"]', f'["tab\\t{R}"]'),
+    ('["cr\\rAKIAIOSFODNN7EXAMPLE"]', f'["cr\\r{R}"]'),
+    ('["x\\u0001AIzaSyD-1234567890abcdefghijklmnopqrstu"]', f'["x\\u0001{R}"]'),
+    ('["sent:\\nBearer abc123def456ghi789"]', f'["sent:\\nBearer {R}"]'),
+    ('["line\\nauth: s3cr3t-value"]', f'["line\\nauth: {R}"]'),
+    # JSON escaped twice, and escapes inside a value
+    (r"{\\\"password\\\": \\\"hunter22\\\"}", r"{\\\"password\\\": \\\"" + R + r"\\\"}"),
+    ('{"password": "p\\u00e9ss\\\\word1"}', f'{{"password": "{R}"}}'),
+    # formats
+    ("glpat-Ab3dEfGhIjKlMnOp_q-r", R),
+    ("SG.Ab3dEfGhIjKlMnOpQrStUv.Ab3dEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdE", R),
+    (
+        "//registry.npmjs.org/:_authToken=npm_Ab3dEfGhIjKlMnOpQrStUvWxYz0123456789",
+        f"//registry.npmjs.org/:_authToken={R}",
+    ),
+    (
+        "-----BEGIN PGP PRIVATE KEY BLOCK-----\nlQOYBGX\n-----END PGP PRIVATE KEY BLOCK-----",
+        f"-----BEGIN PGP PRIVATE KEY BLOCK-----{R}-----END PGP PRIVATE KEY BLOCK-----",
+    ),
+    ("whsec_Ab3dEfGhIjKlMnOpQrStUvWxYz012345", R),
+    (
+        "https://hooks.slack.com/services/T0ABC1234/B0ABC1234567/Ab3dEfGhIjKlMnOpQrStUvWx",
+        f"https://hooks.slack.com/services/{R}",
+    ),
+    ("postgres://admin:p@ss:w0rd!@db.example.com/app", f"postgres://admin:{R}@db.example.com/app"),
+    ("psql --host db --password 'hunter 22' -q", f"psql --host db --password '{R}' -q"),
+    ("deploy --api-key Zx81kq --db-password=abc", f"deploy --api-key {R} --db-password={R}"),
+    ("DB_PASSWORD=ab1 next", f"DB_PASSWORD={R} next"),
+    ("x-api-key=7d1e9f2a", f"x-api-key={R}"),
 ]
 
 
@@ -116,6 +150,20 @@ NEGATIVE = [
     "https://example.com:8080/path?a=b@c and mailto:someone@example.com",
     "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\n-----END PUBLIC KEY-----",
     "eyJhbGciOiJIUzI1NiJ9 is only a header",
+    # placeholders and code that only names a secret
+    "api_key=YOUR_API_KEY",
+    '{"api_key": "<your-api-key>", "token": "${GITHUB_TOKEN}", "password": "********"}',
+    "export OPENAI_API_KEY=sk-... or sk-your-openai-api-key-here",
+    "client = OpenAI(api_key=api_key); key = os.environ['OPENAI_API_KEY']",
+    "password = getpass.getpass(); conn = connect(password=password)",
+    "postgres://user:password@localhost/db and --password PASSWORD",
+    "GITHUB_TOKEN=ghp_XXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX AKIAXXXXXXXXXXXXXXXX",
+    # the working directory, prose, flags that are not credentials
+    "PWD=/home/alice/app OLDPWD=/home/alice",
+    "The bearer 12345678 of this note is entitled to a refund.",
+    "auth: required; password: optional",
+    "run --max-tokens 256 --token-limit 900 --password-file /run/secrets/db",
+    "npm_config_cache and the SG. prefix and glpat- in the docs",
 ]
 
 

@@ -1,11 +1,11 @@
 """The redactor's fast paths never let a secret through.
 
-Most text is scanned only for the built-in rules' anchor characters and skipped when no rule
-can match, and short strings known to be clean are remembered. These tests put every kind of
-secret at the start, middle and end of long text full of near misses (every anchor character,
-key names without values, JSON keys before every ``:``), in mixed case where a rule ignores case,
-and check that user patterns and callables still see every string.
-"""
+Text is searched one anchor character at a time (an absent anchor costs no regex), placeholder
+matches are dropped and searched past, and short strings known to be clean are remembered.
+These tests put every kind of secret at the start, middle and end of long text full of near
+misses (every anchor character, key names without values, JSON keys before every ``:``), in
+mixed case where a rule ignores case, and check that user patterns and callables still see
+every string."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import re
 import pytest
 from test_redact import JWT, NEGATIVE, PEM_BODY, POSITIVE
 
-from spyglass.tracer._redact import REDACTED, Redactor, _default_regex, _may_have_secret
+from spyglass.tracer._redact import REDACTED, Redactor, _default_regex, find_secrets
 
 R = REDACTED
 
@@ -135,11 +135,29 @@ def _random_texts(count: int) -> list[str]:
     return texts
 
 
-def test_prefilter_says_no_only_when_no_rule_matches() -> None:
-    # The prefilter is exact: it finds a match iff the one alternation of every rule does.
+def test_per_anchor_search_finds_every_match_of_the_whole_rule_set() -> None:
+    # The oracle: one alternation of every branch, searched the plain way. Each of its matches
+    # (unless its value is a placeholder) lies inside something find_secrets found.
     builtin = _default_regex()
-    for text in _random_texts(3_000) + [FILLER] + [text for text, _ in POSITIVE] + NEGATIVE:
-        assert _may_have_secret(text, builtin) == (builtin.regex.search(text) is not None), text
+    oracle = re.compile("|".join(regex.pattern for _, regex, _ in builtin.by_anchor))
+    branches = {
+        tag: branch for _, _, meaning in builtin.by_anchor for tag, branch in meaning.items()
+    }
+    texts = _random_texts(3_000) + [FILLER] + [text for text, _ in POSITIVE] + NEGATIVE
+    matched = 0
+    for text in texts:
+        found = find_secrets(text)
+        for match in oracle.finditer(text):
+            tag = match.lastgroup or ""
+            names = [name for name in oracle.groupindex if re.fullmatch(rf"{tag[2:]}S\d*", name)]
+            spans = [match.span(name) for name in names if match.span(name)[0] >= 0]
+            start, end = spans[0][0], spans[-1][1]
+            check = branches[tag].check
+            if check is not None and check(text[spans[-1][0] : end]):
+                continue
+            matched += 1
+            assert any(s.start <= start and end <= s.end for s in found), (text, match)
+    assert matched > 1_000  # the random texts do hold secrets
 
 
 def test_extra_patterns_run_on_text_the_builtin_rules_skip() -> None:
@@ -191,3 +209,26 @@ def test_str_subclass_comes_back_as_itself(redactor: Redactor) -> None:
     text = Tagged("plain words")
     assert redactor.scrub(text) is text
     assert redactor.scrub(text) is text
+
+
+def test_names_are_remembered_only_when_clean_and_without_a_callable() -> None:
+    seen: list[str] = []
+
+    def tag(text: str) -> str:
+        seen.append(text)
+        return text
+
+    with_callable = Redactor([r"cust-\d+"], extra=tag)
+    for _ in range(3):
+        assert with_callable.scrub_name("gen_ai.request.model") == "gen_ai.request.model"
+        assert with_callable.scrub_name("order.cust-42") == f"order.{R}"
+    assert seen == ["gen_ai.request.model", f"order.{R}"] * 3  # the callable sees every name
+    assert not with_callable.known_clean_names(["gen_ai.request.model"])
+
+    plain = Redactor([r"cust-\d+"])
+    for _ in range(3):
+        assert plain.scrub_name("gen_ai.request.model") == "gen_ai.request.model"
+        assert plain.scrub_name("order.cust-42") == f"order.{R}"
+        assert plain.scrub_name("auth.ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789") == f"auth.{R}"
+    assert plain.known_clean_names(["gen_ai.request.model"])
+    assert not plain.known_clean_names(["gen_ai.request.model", "order.cust-42"])

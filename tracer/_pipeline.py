@@ -28,7 +28,7 @@ from opentelemetry.sdk.trace import (
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-from opentelemetry.trace import Status
+from opentelemetry.trace import Link, Status
 from opentelemetry.util.types import Attributes, AttributeValue
 
 from spyglass import __version__
@@ -39,6 +39,7 @@ from spyglass.tracer._limits import valid_text, valid_value
 from spyglass.tracer._lite import LiteTracer
 from spyglass.tracer._processor import BlockingBatchProcessor
 from spyglass.tracer._redact import Redactor
+from spyglass.tracer._rows import distinct_key
 
 logger = logging.getLogger("spyglass")
 
@@ -60,19 +61,25 @@ class Settings:
 
 
 class _RedactingExporter(SpanExporter):
-    """Scrubs a copy of each span before another exporter (OTLP) sends it anywhere."""
+    """Scrubs a copy of each span before another exporter (OTLP) sends it anywhere: what the
+    SQLite rows scrub (name, attribute keys and values, event names and attributes, status
+    message), and link attributes, which only this copy carries."""
 
     def __init__(self, inner: SpanExporter, redactor: Redactor) -> None:
         self._inner = inner
         self._redactor = redactor
 
     def _attributes(self, attributes: Attributes) -> Attributes:
-        scrub = self._redactor.scrub_value  # keeps each value's type (str in, str out)
-        # valid_*: a lone surrogate would fail the OTLP encoding of the whole batch.
-        return {
-            valid_text(k): cast(AttributeValue, valid_value(scrub(v)))
-            for k, v in (attributes or {}).items()
-        }
+        scrub_name, scrub_value = self._redactor.scrub_name, self._redactor.scrub_value
+        out: dict[str, AttributeValue] = {}
+        for key, value in (attributes or {}).items():
+            # Keys too, as the SQLite rows do; valid_*: a lone surrogate would fail the OTLP
+            # encoding of the whole batch.
+            name = valid_text(scrub_name(key))
+            out[name if name == key else distinct_key(name, out)] = cast(
+                AttributeValue, valid_value(scrub_value(value))
+            )
+        return out
 
     def _status(self, status: Status) -> Status:
         if not status.description:
@@ -91,11 +98,15 @@ class _RedactingExporter(SpanExporter):
                 attributes=self._attributes(span.attributes),
                 events=[
                     Event(
-                        valid_text(event.name), self._attributes(event.attributes), event.timestamp
+                        valid_text(self._redactor.scrub_name(event.name)),
+                        self._attributes(event.attributes),
+                        event.timestamp,
                     )
                     for event in span.events
                 ],
-                links=span.links,
+                links=[
+                    Link(link.context, self._attributes(link.attributes)) for link in span.links
+                ],
                 kind=span.kind,
                 status=self._status(span.status),
                 start_time=span.start_time,

@@ -3,26 +3,23 @@
 Replacement scheme: the secret becomes ``[REDACTED]`` (no kind suffix) and the context that
 says what it was is kept: ``Bearer [REDACTED]``, ``"api_key": "[REDACTED]"``,
 ``postgres://user:[REDACTED]@host``, ``-----BEGIN RSA PRIVATE KEY-----[REDACTED]-----END…``.
-Bare tokens (``sk-…``, ``ghp_…``, ``AKIA…``, JWTs) are replaced whole.  Scrubbing is idempotent.
+Bare tokens (``sk-…``, ``ghp_…``, ``AKIA…``, JWTs) are replaced whole.  Scrubbing is
+idempotent.  What each rule matches, and how rules read JSON escapes, is in ``_redact_rules``.
 
 Speed: Python's ``re`` tries every alternative at every position, so a naive alternation of
 the built-in rules costs ~700 µs per 2 KB.  Instead every built-in branch starts with a
-literal *anchor* character that is uncommon in prose (``- _ : = A J b B``); the text before
-the anchor (``sk``, ``ghp``, the key name) is checked, and captured for redaction, by
-lookbehinds.  Most text holds no secret, so a prefilter runs first (``_may_have_secret``):
-per anchor, ``anchor in text`` (a memchr), then one regex of just that anchor's branches,
-which ``re`` scans for its literal first character in C.  Only text that some rule matches
-gets the redacting pass, one alternation of all the rules (a first-character *set*, which
-``re`` checks position by position: ~5 µs per KB).  Key=value branches begin with a cheap
-check of the key's last three letters, since JSON puts a ``:`` after every key.  User
-patterns are a second alternation of their own, run on every string.  Each branch ends with
-an empty group ``_rN`` that closes last, so ``match.lastgroup`` names the rule and its
-``S…`` groups.
-
-False positives are avoided by anchoring on vendor prefixes and key names, not entropy: hex
-ids, UUIDs and SHAs never match; a key=value pair is redacted only if the key *ends* with a
-secret-ish word, so ``max_tokens``, ``token_count`` and ``password_hint`` stay, and a bare
-``token`` key (logprobs use it for vocabulary) needs a 16+ character credential-like value.
+literal *anchor* that is uncommon in prose (``- _ : = A G J b B``, and ``\\\\\\":`` for JSON
+escaped twice); the text before the anchor (``sk``, ``ghp``, the key name) is checked, and
+captured for redaction, by lookbehinds.  The branches of one anchor make one regex with a
+literal first character, which ``re`` scans for in C; an anchor absent from the text
+(``anchor in text``, a memchr) costs no regex at all.  So a clean KB of prose costs ~1.5 µs,
+of chat-message JSON ~12 (one guard per ``:``), and text with a secret is searched the same
+way: every match of every rule is kept, overlapping ones merged into one ``[REDACTED]``.  A
+match whose value is a placeholder is dropped by a check in Python on the value alone.
+Key=value branches begin with a cheap check of the key's last three letters, since JSON puts
+a ``:`` after every key.  User patterns are a second alternation of their own, run on every
+string.  Each branch ends with an empty group ``_rN`` that closes last, so
+``match.lastgroup`` names the branch, hence its rule and its ``S…`` groups.
 """
 
 from __future__ import annotations
@@ -32,164 +29,111 @@ import logging
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from itertools import groupby
-from typing import cast
+from typing import NamedTuple, cast
 
-__all__ = ["REDACTED", "Redactor", "make_redactor"]
+from spyglass.tracer._redact_rules import CHECKS, DEFAULT_RULES, MIN_SECRET_LEN
+
+__all__ = ["REDACTED", "Redactor", "Secret", "find_secrets", "make_redactor"]
 
 REDACTED = "[REDACTED]"
 
 _logger = logging.getLogger("spyglass")
 
-_SECRET_KEYS = (
-    "pwd", "auth", "apikey", "secret", "passwd", "api_key", "api-key", "password",
-    "secretkey", "accesskey", "secret_key", "secret-key", "passphrase", "access_key",
-    "access-key", "privatekey", "private_key", "private-key", "authorization",
-)  # fmt: skip
-_NEEDS_LEFT_BOUNDARY = frozenset({"auth"})  # "oauth: enabled" is not a credential
-# Between key and ':'/'=' there may be a closing quote (maybe JSON-escaped) and a space.
-_KEY_SEPARATORS = ("", r"[\"' ]", r"(?:\\[\"']|[\"'] )")
-_SCHEME = r"(?i:bearer|basic|token|digest)\s+"  # kept visible: "Bearer [REDACTED]"
-_BEARER_VALUE = r"(?:(?=[\w.~+/-]*\d)[\w.~+/-]{8,}|[\w.~+/-]{20,})=*"
-
-
-def _key_lookbehind(keys: Iterable[str]) -> str:
-    """Lookbehinds (fixed width, so grouped by key length) for 'key ends right before here'."""
-    parts = []
-    for _length, same_length in groupby(sorted(keys, key=len), key=len):
-        fragments = [
-            f"(?<![a-z]){re.escape(k)}" if k in _NEEDS_LEFT_BOUNDARY else re.escape(k)
-            for k in same_length
-        ]
-        alternation = "|".join(fragments)
-        parts += [f"(?<=(?i:{alternation}){sep}[:=])" for sep in _KEY_SEPARATORS]
-    return f"(?:{'|'.join(parts)})"
-
-
-def _suffix_guard(keys: Iterable[str]) -> str:
-    """Lookbehinds for 'the three letters before the separator end one of ``keys``'.
-
-    Implied by :func:`_key_lookbehind` (same separators, same case-insensitivity), so it never
-    changes a match; it only makes the common miss cheap. JSON and prose put a ``:`` after
-    nearly every key (``"role":``, ``"content":``); one letter-class check per ``:`` rejects
-    most of them, the exact three-letter endings most of the rest, each far cheaper than the
-    ~30 key lookbehinds that follow.
-    """
-    keys = tuple(keys)
-    if min(map(len, keys)) < 3:
-        raise ValueError("secret keys must be at least 3 characters long")
-    letters = [re.escape("".join(sorted({key[i] for key in keys}))) for i in (-3, -2, -1)]
-    classes = f"(?i:[{letters[0]}][{letters[1]}][{letters[2]}])"  # cheapest: tried first
-    endings = f"(?i:{'|'.join(sorted({re.escape(key[-3:]) for key in keys}))})"
-    return "".join(
-        f"(?:{'|'.join(f'(?<={suffix}{sep}[:=])' for sep in _KEY_SEPARATORS)})"
-        for suffix in (classes, endings)
-    )
-
-
-def _key_value(keys: Iterable[str], quoted: str, unquoted: str) -> str:
-    """Branch body for ``key: value`` pairs; ``{q}`` in ``quoted`` stands for the quote."""
-    keys = tuple(keys)
-    double, single = (quoted.replace("{q}", q) for q in ('"', "'"))
-    return (
-        _suffix_guard(keys) + _key_lookbehind(keys) + r">?[ \t]*"
-        rf"(?:\\?\"(?:{_SCHEME})?(?P<S>{double})"
-        rf"|\\?'(?:{_SCHEME})?(?P<S2>{single})"
-        rf"|(?:{_SCHEME}|(?!{_SCHEME}))(?P<S3>{unquoted}))"
-    )
-
-
-_UNQUOTED = r"[^\s,\"'&;\\]"
-_SECRET_VALUE = _key_value(_SECRET_KEYS, r"[^{q}\\\r\n]+", _UNQUOTED + "{6,}")
-# A credential has no spaces and is long; logprob "token" values are short words.
-_TOKEN_VALUE = _key_value(("token",), r"[^{q}\\\s]{16,}(?=\\?{q})", _UNQUOTED + "{16,}")
-
-# (rule, anchor characters, branch body after the anchor).  Groups to redact are spelled
-# (?P<S>..), (?P<S2>..); a match redacts from the first to the last that took part.
-_DEFAULT_RULES: tuple[tuple[str, str, str], ...] = (
-    (
-        "private_key",
-        "-",
-        r"----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY-----(?P<S>[\s\S]*?)"
-        r"(?=-----END[A-Z0-9 ]{0,40}PRIVATE KEY-----|\Z)",  # a cut-off block redacts to the end
-    ),
-    ("openai_anthropic", "-", r"(?<=(?<![\w-])(?P<S>sk-))(?P<S2>[\w-]{20,})"),
-    ("slack", "-", r"(?<=(?<![\w-])(?P<S>xox[baprs]-))(?P<S2>[A-Za-z0-9-]{10,})"),
-    ("stripe", "_", r"(?<=(?<![\w-])(?P<S>[rs]k_))(?P<S2>(?:live|test)_[A-Za-z0-9]{10,})"),
-    ("github", "_", r"(?<=(?<![\w-])(?P<S>gh[pousr]_))(?P<S2>[A-Za-z0-9]{30,})"),
-    ("github_pat", "_", r"(?<=(?<![\w-])(?P<S>github_))(?P<S2>pat_\w{30,})"),
-    ("huggingface", "_", r"(?<=(?<![\w-])(?P<S>hf_))(?P<S2>[A-Za-z0-9]{30,})"),
-    ("groq", "_", r"(?<=(?<![\w-])(?P<S>gsk_))(?P<S2>[A-Za-z0-9]{20,})"),
-    ("google", "A", r"(?<=(?<![\w-])(?P<S>A))(?P<S2>Iza[\w-]{35})"),
-    (
-        "aws_access_key_id",
-        "A",
-        r"(?<=(?<![A-Za-z0-9])(?P<S>A))(?P<S2>(?:KIA|SIA)[A-Z0-9]{16})(?![A-Za-z0-9])",
-    ),
-    ("jwt", "J", r"(?<=(?<![\w-])(?P<S>eyJ))(?P<S2>[\w-]{5,}\.eyJ[\w-]{5,}\.[\w-]*)"),
-    ("bearer", "bB", rf"(?<=(?<![A-Za-z])[bB])(?i:earer)\s+(?P<S>{_BEARER_VALUE})"),
-    ("url_password", ":", r"//[^\s:/@]*:(?P<S>[^\s:/@?#]+)@"),
-    ("key_value", ":=", _SECRET_VALUE),
-    ("token_key_value", ":=", _TOKEN_VALUE),
-)
-_MIN_SECRET_LEN = 6  # shortest built-in match, e.g. pwd:"x
-# Short strings (span names, models, providers, kinds, finish reasons) recur on nearly every
-# span. Each Redactor remembers up to _CLEAN_MEMO_SIZE of them that the built-in rules leave
-# unchanged, so they skip the rules next time; a string with a secret is never remembered.
+# Short strings (span names, models, providers, kinds, finish reasons, attribute keys) recur
+# on nearly every span. Each Redactor remembers up to _CLEAN_MEMO_SIZE of them that the
+# built-in rules leave unchanged, so they skip the rules next time; a string with a secret is
+# never remembered.
 _CLEAN_MEMO_SIZE = 4096
 _CLEAN_MEMO_MAX_LEN = 128
 
 
+class Secret(NamedTuple):
+    """Where a built-in rule found a secret in a text, and what kind it looks like."""
+
+    kind: str
+    start: int
+    end: int
+
+
+class _Branch(NamedTuple):
+    """What a match of one branch means: which groups hold the secret (by number, the last
+    one its value), what kind of secret it is, and the check that drops a placeholder."""
+
+    groups: tuple[int, ...]
+    kind: str
+    check: Callable[[str], bool] | None
+
+
 @dataclass(frozen=True)
 class _Builtin:
-    """The built-in rules compiled two ways: one alternation, and one regex per anchor."""
+    """The built-in rules compiled as one regex per anchor character."""
 
-    regex: re.Pattern[str]
-    secret_groups: dict[str, tuple[str, ...]]
-    #: ``(anchor, regex of the branches starting with it)``: see :func:`_may_have_secret`.
-    by_anchor: tuple[tuple[str, re.Pattern[str]], ...]
+    #: ``(anchor, regex of the branches starting with it, its branches by _r… group)``.
+    by_anchor: tuple[tuple[str, re.Pattern[str], dict[str, _Branch]], ...]
 
 
 def _build_default_regex() -> _Builtin:
     # Each branch *starts* with its anchor, so the branches of one anchor make a regex with a
-    # literal first character (for the prefilter); one branch per anchor, with per-branch
-    # group names so the redacting pass knows which groups hold the secret.
-    branches: list[str] = []
-    by_anchor: dict[str, list[str]] = {}
-    secret_groups: dict[str, tuple[str, ...]] = {}
-    for index, (_rule, anchors, body) in enumerate(_DEFAULT_RULES):
+    # literal first character; its group names get a per-branch tag, so the groups of every
+    # branch are told apart.
+    by_anchor: dict[str, list[tuple[str, str, str, str]]] = {}
+    for index, (kind, anchors, body, check) in enumerate(DEFAULT_RULES):
         for position, anchor in enumerate(anchors):
             tag = f"_{index}_{position}_"
-            renamed = body.replace("(?P<S", f"(?P<{tag}S")
+            renamed = body.replace("(?P<", f"(?P<{tag}").replace("(?P=", f"(?P={tag}")
             branch = f"{re.escape(anchor)}{renamed}(?P<_r{tag}>)"
-            branches.append(branch)
-            by_anchor.setdefault(anchor, []).append(branch)
-            secret_groups[f"_r{tag}"] = tuple(re.findall(rf"\(\?P<({tag}S\d*)>", renamed))
-    return _Builtin(
-        re.compile("|".join(branches)),
-        secret_groups,
-        tuple((anchor, re.compile("|".join(group))) for anchor, group in by_anchor.items()),
-    )
+            by_anchor.setdefault(anchor, []).append((tag, branch, kind, check))
+    compiled = []
+    for anchor, branches in by_anchor.items():
+        regex = re.compile("|".join(branch for _, branch, _, _ in branches))
+        meaning = {
+            f"_r{tag}": _Branch(
+                tuple(
+                    number
+                    for name, number in regex.groupindex.items()
+                    if re.fullmatch(rf"{tag}S\d*", name)
+                ),
+                kind,
+                CHECKS[check] if check else None,
+            )
+            for tag, _, kind, check in branches
+        }
+        compiled.append((anchor, regex, meaning))
+    return _Builtin(tuple(compiled))
 
 
-# Compiled on first use (on the exporter's thread), not at import: it takes ~30 ms, which
+# Compiled on first use (on the exporter's thread), not at import: it takes tens of ms, which
 # would land on autolog()'s start-up budget.
 _default_regex = functools.cache(_build_default_regex)
 
 
-def _may_have_secret(text: str, builtin: _Builtin) -> bool:
-    """Whether any built-in rule matches somewhere in ``text``: exact, not a heuristic.
+def _find(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, kind)`` of every match of a built-in rule in ``text``, unsorted."""
+    found: list[tuple[int, int, str]] = []
+    for anchor, regex, branches in _default_regex().by_anchor:
+        # Most anchors are absent from most text: no regex at all. A long anchor's first
+        # character is looked for first (a memchr), the whole anchor only if it is there.
+        if anchor[0] not in text or anchor not in text:
+            continue
+        match = regex.search(text)
+        while match is not None:
+            branch = branches[match.lastgroup or ""]
+            regs = match.regs
+            spans = [regs[number] for number in branch.groups if regs[number][0] >= 0]
+            start, end = spans[0][0], spans[-1][1]
+            if branch.check is not None and branch.check(text[spans[-1][0] : end]):
+                # A placeholder: search again from the next character, where another branch
+                # of this anchor may match.
+                match = regex.search(text, match.start() + 1)
+                continue
+            found.append((start, end, branch.kind))
+            match = regex.search(text, match.end())
+    return found
 
-    An alternation matches somewhere iff one of its branches does, so when no anchor's
-    branches match, the redacting pass would find nothing. Checked this way a clean KB of
-    JSON and prose costs ~4 µs, the one alternation ~7: ``anchor in text`` rules out absent
-    anchors without starting ``re``, and a regex with one literal first character skips to
-    it in C.
-    """
-    for anchor, regex in builtin.by_anchor:
-        if anchor in text and regex.search(text) is not None:
-            return True
-    return False
+
+def find_secrets(text: str) -> list[Secret]:
+    """Every match of a built-in rule in ``text``, in order of start (they may overlap)."""
+    return [Secret(kind, start, end) for start, end, kind in sorted(_find(text))]
 
 
 _LEADING_FLAGS = re.compile(r"\(\?([aiLmsux]+)\)")
@@ -244,23 +188,20 @@ def _redact_whole(match: re.Match[str]) -> str:
 
 
 def _scrub_builtin(text: str) -> str:
-    builtin = _default_regex()
-    if not _may_have_secret(text, builtin):
+    found = _find(text)
+    if not found:
         return text
+    found.sort()
     pieces: list[str] = []
     last = 0
-    secret_groups = builtin.secret_groups
-    for match in builtin.regex.finditer(text):
-        spans = [match.span(name) for name in secret_groups[match.lastgroup or ""]]
-        spans = [span for span in spans if span[0] >= 0]
-        start, end = (spans[0][0], spans[-1][1]) if spans else match.span()
-        if end <= last:
+    for start, end, _kind in found:
+        if end <= last:  # inside the previous redaction
             continue
-        # A lookbehind-captured prefix ("sk") can reach back into the previous redaction.
-        pieces += (text[last : max(start, last)], REDACTED)
+        if start < last:  # overlaps it: one marker for both
+            last = end
+            continue
+        pieces += (text[last:start], REDACTED)
         last = end
-    if not pieces:
-        return text
     pieces.append(text[last:])
     return "".join(pieces)
 
@@ -288,6 +229,7 @@ class Redactor:
         self._extra_regexes = _combine(self.extra_patterns)
         self._warned = False
         self._clean: set[str] = set()  # see _CLEAN_MEMO_SIZE
+        self._clean_names: set[str] = set()  # see scrub_name
 
     def __repr__(self) -> str:
         patterns = [pattern.pattern for pattern in self.extra_patterns]
@@ -298,7 +240,7 @@ class Redactor:
 
     def scrub(self, text: str) -> str:
         """Return ``text`` with every secret replaced by ``[REDACTED]``; never raises."""
-        if self.include_defaults and len(text) >= _MIN_SECRET_LEN:
+        if self.include_defaults and len(text) >= MIN_SECRET_LEN:
             text = self._scrub_builtin(text)
         for regex in self._extra_regexes:
             text = regex.sub(_redact_whole, text)
@@ -333,6 +275,24 @@ class Redactor:
                 clean.clear()
             clean.add(text)
         return scrubbed
+
+    def scrub_name(self, name: str) -> str:
+        """``scrub`` for a name that recurs on nearly every span (an attribute key, an event
+        name): once known to pass the rules and patterns, one set lookup. Not remembered when
+        an ``extra`` callable is set, which sees every string."""
+        clean = self._clean_names
+        if name in clean:
+            return name
+        scrubbed = self.scrub(name)
+        if scrubbed is name and self._extra is None and len(name) <= _CLEAN_MEMO_MAX_LEN:
+            if len(clean) >= _CLEAN_MEMO_SIZE:
+                clean.clear()
+            clean.add(name)
+        return scrubbed
+
+    def known_clean_names(self, names: Iterable[str]) -> bool:
+        """Whether ``scrub_name`` already knows every one of ``names`` to be clean."""
+        return self._clean_names.issuperset(names)
 
     def scrub_value(self, value: object) -> object:
         """Scrub a str, or the strs inside (nested) lists, tuples and dict values."""

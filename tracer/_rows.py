@@ -138,19 +138,38 @@ def _plain(attrs: Mapping[str, object]) -> Mapping[str, object]:
     return copied if isinstance(copied, dict) else dict(attrs)
 
 
+def distinct_key(name: str, out: Mapping[str, object]) -> str:
+    """A scrubbed attribute key (a program can name one after a secret: ``f"auth.{token}"``)
+    that is not yet in ``out``: two keys that differ only in their secret stay two keys."""
+    if name not in out:
+        return name
+    number = 2
+    while f"{name} ({number})" in out:
+        number += 1
+    return f"{name} ({number})"
+
+
 def _scrubbed(attrs: Mapping[str, object], redactor: Redactor | None) -> dict[str, object]:
-    """A copy of ``attrs`` to store: sequences as lists, every string in it scrubbed.
+    """A copy of ``attrs`` to store: sequences as lists, every string in it (keys too)
+    scrubbed.
 
     Strings, most values, go straight to ``scrub``: ``scrub_value``'s walk (and the cycle set
-    it allocates) is only needed for sequences.
+    it allocates) is only needed for sequences. Keys recur on every span: one set operation
+    finds them all known clean, and then none is scrubbed one by one.
     """
     out: dict[str, object] = {}
+    plain = _plain(attrs)
     if redactor is None:
-        for key, value in _plain(attrs).items():
+        for key, value in plain.items():
             out[key] = list(value) if isinstance(value, tuple) else value
         return out
-    scrub, scrub_value = redactor.scrub, redactor.scrub_value
-    for key, value in _plain(attrs).items():
+    scrub, scrub_name, scrub_value = redactor.scrub, redactor.scrub_name, redactor.scrub_value
+    keys_known_clean = redactor.known_clean_names(plain)
+    for key, value in plain.items():
+        if not keys_known_clean:
+            name = scrub_name(key)
+            if name is not key:
+                key = distinct_key(name, out)
         if isinstance(value, str):
             out[key] = scrub(value)
         elif isinstance(value, tuple):  # OTel's sequences hold str, bool, int or float
@@ -170,7 +189,7 @@ def _events(span: ReadableSpan, redactor: Redactor | None) -> str | None:
         return None
     events = [
         {
-            "name": event.name,
+            "name": event.name if redactor is None else redactor.scrub_name(event.name),
             "time_ns": event.timestamp,
             "attributes": _scrubbed(event.attributes or {}, redactor),
         }
