@@ -18,9 +18,14 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+from spyglass.tracer._processor import BlockingBatchProcessor
 
 TIMEOUT = 180.0  # generous: a shared 2-core machine; a hang still fails
 METHODS = ["fork", "spawn", "forkserver"]
@@ -39,12 +44,17 @@ def run_script(tmp_path: Path, code: str, *args: object) -> subprocess.Completed
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        env={**os.environ, "PYTHONFAULTHANDLER": "1"},  # a hang shows every process's stacks
     )
     try:
         stdout, stderr = proc.communicate(timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        stdout, stderr = proc.communicate()
+        os.killpg(proc.pid, signal.SIGABRT)  # faulthandler prints each thread's stack
+        try:
+            stdout, stderr = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            stdout, stderr = proc.communicate()
         pytest.fail(f"hung for {TIMEOUT} s\nstdout:\n{stdout}\nstderr:\n{stderr}")
     finally:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -254,3 +264,29 @@ def test_a_redact_callable_cannot_reach_a_spawned_child_which_keeps_no_content(
     assert rows == [("child-work", None)] * 4  # stored, without the text
     warnings = [line for line in result.stderr.splitlines() if "records no content" in line]
     assert 1 <= len(warnings) <= 2, result.stderr  # once per worker that traced
+
+
+class _MaskRecorder(SpanExporter):
+    """Records the signal mask of the thread that exports."""
+
+    def __init__(self) -> None:
+        self.masks: list[set[signal.Signals]] = []
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        self.masks.append(signal.pthread_sigmask(signal.SIG_BLOCK, []))
+        return SpanExportResult.SUCCESS
+
+
+def test_spyglass_threads_leave_the_programs_signals_to_the_main_thread() -> None:
+    # A SIGTERM the kernel handed to the exporter's thread would never run the handler on the
+    # main thread: a Pool worker blocked on its queue then outlived terminate() (a hang).
+    exporter = _MaskRecorder()
+    processor = BlockingBatchProcessor(exporter, min_batch_size=1)
+    provider = TracerProvider()
+    provider.add_span_processor(processor)
+    with provider.get_tracer("test").start_as_current_span("one"):
+        pass
+    assert processor.force_flush(timeout_millis=30_000)
+    processor.shutdown()
+    assert exporter.masks and {signal.SIGTERM, signal.SIGINT, signal.SIGCHLD} <= exporter.masks[0]
+    assert signal.SIGTERM not in signal.pthread_sigmask(signal.SIG_BLOCK, [])  # not this one

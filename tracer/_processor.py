@@ -112,6 +112,7 @@ class BlockingBatchProcessor(SpanProcessor):
         self._busy_since = 0.0  # time.monotonic() when that call began; 0.0 when idle
         self._failing = False  # the last exporter call failed
         self._typical = 0.0  # how long a successful export takes (moving average, seconds)
+        self._last_ok = time.monotonic()  # when an exporter call last succeeded
         self._dropped = 0  # spans dropped because the exporter was stuck and the backlog full
         self._dropped_seen = 0  # of those, how many a force_flush has reported
         self._flush_asked = 0  # force_flush requests so far
@@ -139,6 +140,8 @@ class BlockingBatchProcessor(SpanProcessor):
             return
         if self._generation != _forks:
             self._start()
+        elif self._stopping:
+            return  # shutting down: the worker is draining what it has, and then ends
         if _forked_at_ns and (span.start_time or 0) < _forked_at_ns:
             return  # started before the fork: the parent's span, which the parent exports
         with self._cond:
@@ -154,9 +157,9 @@ class BlockingBatchProcessor(SpanProcessor):
             self._dropped += 1
             if self._dropped > 1:
                 return
-            stuck_for = time.monotonic() - self._busy_since if self._busy_since else 0.0
+            stuck_for = time.monotonic() - self._last_ok
         logger.warning(
-            "spyglass is dropping spans: %s has not taken any for %.1f s and %d are waiting "
+            "spyglass is dropping spans: %s has taken none for %.1f s and %d are waiting "
             "(spyglass.flush() returns False; the total is logged at exit)",
             self._target,
             stuck_for,
@@ -186,6 +189,7 @@ class BlockingBatchProcessor(SpanProcessor):
     # --- the worker ------------------------------------------------------------------------
 
     def _run(self) -> None:
+        _lifecycle.quiet_thread()
         try:
             while self._next():
                 pass
@@ -230,18 +234,24 @@ class BlockingBatchProcessor(SpanProcessor):
         with self._cond:
             self._done += count
             self._failing = not (ok and flush_ok)
-            if count and not self._failing:
-                took = time.monotonic() - self._busy_since
-                self._typical = 0.8 * self._typical + 0.2 * took if self._typical else took
+            if not self._failing:
+                self._succeeded(count)
             self._in_flight, self._busy_since = 0, 0.0
-            if not self._failing and self._limit > self._max_queue:
-                # Recovered: keep the backlog from growing, but do not make the program wait
-                # for it to drain; the bound comes back down as the queue does.
-                self._limit = max(self._max_queue, min(self._limit, len(self._queue)))
             if flushing:
                 self._flushed, self._flush_ok = asked, flush_ok
             self._cond.notify_all()
         return True
+
+    def _succeeded(self, count: int) -> None:
+        """(Lock held.) Bookkeeping after an exporter call that worked."""
+        self._last_ok = time.monotonic()
+        if count:
+            took = self._last_ok - self._busy_since
+            self._typical = 0.8 * self._typical + 0.2 * took if self._typical else took
+        if self._limit > self._max_queue:
+            # Recovered: keep the backlog from growing, but do not make the program wait for
+            # it to drain; the bound comes back down as the queue does.
+            self._limit = max(self._max_queue, min(self._limit, len(self._queue)))
 
     def _export(self, batch: list[ReadableSpan]) -> bool:
         if not batch:
