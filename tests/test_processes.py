@@ -49,17 +49,34 @@ def run_script(tmp_path: Path, code: str, *args: object) -> subprocess.Completed
     try:
         stdout, stderr = proc.communicate(timeout=TIMEOUT)
     except subprocess.TimeoutExpired:
+        signals = _signal_state(proc.pid)
         os.killpg(proc.pid, signal.SIGABRT)  # faulthandler prints each thread's stack
         try:
             stdout, stderr = proc.communicate(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             stdout, stderr = proc.communicate()
-        pytest.fail(f"hung for {TIMEOUT} s\nstdout:\n{stdout}\nstderr:\n{stderr}")
+        pytest.fail(f"hung for {TIMEOUT} s\n{signals}\nstdout:\n{stdout}\nstderr:\n{stderr}")
     finally:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)
     return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+
+
+def _signal_state(group: int) -> str:
+    """Each thread of each process in ``group``: its state and signal masks (Linux)."""
+    lines = []
+    for status in Path("/proc").glob("[0-9]*/task/*/status"):
+        with contextlib.suppress(OSError):
+            if os.getpgid(int(status.parts[2])) != group:
+                continue
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines())
+            keys = ("Name", "State", "SigPnd", "ShdPnd", "SigBlk", "SigCgt")
+            lines.append(
+                f"{status.parts[2]}/{status.parts[4]} "
+                + " ".join(f"{key}={fields.get(key, '?').strip()}" for key in keys)
+            )
+    return "\n".join(sorted(lines))
 
 
 def query(db: Path, sql: str) -> list[tuple[object, ...]]:
@@ -199,6 +216,87 @@ def test_every_span_a_child_ended_is_stored_once(tmp_path: Path, method: str) ->
     for pattern in ("pool-with-map", "pool-with-imap", "pool-with-apply-async"):
         # terminate() kills the idle workers; one that took the stop sentinel first exits 0.
         assert set(codes[pattern]) <= {0, -signal.SIGTERM}, codes
+
+
+MISSED_SIGTERM = """
+import json, multiprocessing, signal, sys, threading, time
+import spyglass
+
+
+def child():
+    for _ in range(100):
+        with spyglass.trace("before-the-signal"):
+            pass
+
+    def send():
+        time.sleep(0.5)  # the main thread is blocked on the lock by then
+        # Sent to this thread, the SIGTERM trips the handler here and wakes nothing: the main
+        # thread stays blocked, as when a signal arrives just before a wait begins.
+        signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
+
+    threading.Thread(target=send).start()
+    lock = threading.Lock()
+    lock.acquire()
+    lock.acquire()  # forever, but for a signal
+
+
+if __name__ == "__main__":
+    method, db = sys.argv[1], sys.argv[2]
+    spyglass.autolog(db=db, integrations=())
+    proc = multiprocessing.get_context(method).Process(target=child)
+    proc.start()
+    proc.join(30)
+    alive = proc.is_alive()
+    if alive:
+        proc.kill()
+        proc.join()
+    print(json.dumps({"outlived_30_s": alive, "exitcode": proc.exitcode}))
+"""
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_a_sigterm_that_wakes_no_python_code_still_ends_the_child(
+    tmp_path: Path, method: str
+) -> None:
+    db = tmp_path / "missed.db"
+    result = run_script(tmp_path, MISSED_SIGTERM, method, db)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"outlived_30_s": False, "exitcode": -signal.SIGTERM}
+    assert query(db, "SELECT count(*) FROM spans") == [(100,)]  # flushed, then ended
+
+
+GRANDCHILD = """
+import json, multiprocessing, os, signal, sys
+import spyglass
+
+
+def child(queue):
+    with spyglass.trace("child"):
+        pass  # the child's SIGTERM handling is installed now
+    own = signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+    pid = os.fork()
+    if pid == 0:  # the program's own fork: the default action and no wakeup fd, as before
+        default = signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+        os._exit(0 if default and signal.set_wakeup_fd(-1) == -1 else 1)
+    _, status = os.waitpid(pid, 0)
+    queue.put({"child_handles_sigterm": own, "grandchild": os.waitstatus_to_exitcode(status)})
+
+
+if __name__ == "__main__":
+    spyglass.autolog(db=sys.argv[1], integrations=())
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=child, args=(queue,))
+    proc.start()
+    print(json.dumps(queue.get(timeout=60)))
+    proc.join()
+"""
+
+
+def test_a_fork_of_a_traced_child_gets_the_default_sigterm_back(tmp_path: Path) -> None:
+    result = run_script(tmp_path, GRANDCHILD, tmp_path / "grandchild.db")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"child_handles_sigterm": True, "grandchild": 0}
 
 
 SETTINGS = """
