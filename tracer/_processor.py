@@ -7,12 +7,11 @@ running at the exporter's pace meanwhile. A call into the exporter that has run 
 long as calls have been taking (at least ``stall_after``, 0.5 s, at most four times that: a
 batch of 2,000 spans takes 0.1 s, or 0.3-0.9 s beside a busy program on a loaded machine), or
 that failed, means the exporter is stuck rather than slow (another process holds the database's
-write lock and SQLite waits out its 10 s busy timeout; a collector does not answer): then
-nobody waits, spans are
-held up to ``max_backlog`` (50,000), and past that new ones are dropped, counted and reported
-(one warning, a ``False`` from the next ``force_flush``, the total at shutdown). Once a call
-succeeds the program waits again, but only to keep the backlog from growing: it is not made to
-wait for it to drain.
+write lock and SQLite waits out its 10 s busy timeout; a collector does not answer). Then
+nobody waits: spans are held up to ``max_backlog`` (50,000), and past that new ones are
+dropped, counted and reported (one warning, a ``False`` from the next ``force_flush``, the
+total at shutdown). Once a call succeeds the program waits again, but only to keep the backlog
+from growing: it is not made to wait for it to drain.
 
 The worker exports when ``min_batch`` spans are waiting or the oldest has waited
 ``schedule_delay``, whichever comes first (or at once for a flush). Exporting each span as it
@@ -301,7 +300,7 @@ class BlockingBatchProcessor(SpanProcessor):
             return
         with self._cond:
             flushed = self._flush_locked(timeout)
-            unsent = len(self._queue) + self._in_flight
+            unsent = self._unsent()
         if not flushed and unsent:
             self._gave_up(unsent, timeout)
 
@@ -326,14 +325,22 @@ class BlockingBatchProcessor(SpanProcessor):
         self._worker.join(wait)
         if self._worker.is_alive():
             with self._cond:
-                unsent = len(self._queue) + self._in_flight
-            self._gave_up(unsent, wait)
+                unsent = self._unsent()
+            if unsent:
+                self._gave_up(unsent, wait)
         if self._dropped:
             logger.warning(
                 "spyglass dropped %d spans in all: %s was not taking them",
                 self._dropped,
                 self._target,
             )
+
+    def _unsent(self) -> int:
+        """(Lock held.) Spans not yet stored: queued, being exported, or held by the exporter
+        for a retry (the SQLite exporter keeps a batch the database refused)."""
+        pending = getattr(self._exporter, "pending_count", None)
+        held = pending() if callable(pending) else 0
+        return len(self._queue) + self._in_flight + (held if isinstance(held, int) else 0)
 
     def _gave_up(self, unsent: int, waited: float) -> None:
         logger.warning(
