@@ -30,6 +30,7 @@ from opentelemetry.sdk.trace import (
     Event,
     ReadableSpan,
     SpanLimits,
+    SpanProcessor,
     TracerProvider,
 )
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
@@ -138,7 +139,7 @@ class Pipeline:
             shutdown_on_exit=False,  # our own atexit below: bounded, all processors at once
         )
         self.provider.add_span_processor(ContextAttributesProcessor(self.resource))
-        self._end_processors: list[BlockingBatchProcessor] = []
+        self._end_processors: list[SpanProcessor] = []
         self.sqlite: SQLiteSpanExporter | None = None
         if settings.db is not None:
             self.sqlite = SQLiteSpanExporter(settings.db, settings.redactor)
@@ -166,7 +167,7 @@ class Pipeline:
         )
         """Light spans for the framework integrations, into the same processors."""
 
-    def _add(self, processor: BlockingBatchProcessor) -> None:
+    def _add(self, processor: SpanProcessor) -> None:
         self.provider.add_span_processor(processor)
         self._end_processors.append(processor)
 
@@ -186,9 +187,10 @@ class Pipeline:
         pipeline records nothing afterwards."""
         atexit.unregister(self.shutdown)
         deadline = time.monotonic() + timeout
-        for processor in self._end_processors:
+        ours = [p for p in self._end_processors if isinstance(p, BlockingBatchProcessor)]
+        for processor in ours:
             processor.stop()  # all workers drain at once: one deadline, not one each
-        for processor in self._end_processors:
+        for processor in ours:
             left = max(0.0, deadline - time.monotonic())
             processor.shutdown(min(left, processor.exit_timeout))
         self.provider.shutdown()  # the rest; the processors above are already shut down
