@@ -1,17 +1,16 @@
 """Flushing where a process ends without atexit: multiprocessing's children.
 
-A multiprocessing child (every start method) ends through ``os._exit`` once its target
-returns, after ``multiprocessing.util._exit_function``: that runs the finalizers registered with
-``multiprocessing.util.Finalize``, but not atexit, where the pipeline's own flush is. And
-``Pool.terminate()``, which ``with Pool(...)`` calls on the way out, ends the workers with
-SIGTERM, whose default action kills at once, queued spans and all.
+Once its target returns, a multiprocessing child runs ``multiprocessing.util._exit_function``
+(the finalizers registered with ``multiprocessing.util.Finalize``) and ends through
+``os._exit`` (fork, forkserver: atexit, where the pipeline's own flush is, never runs) or
+``sys.exit`` (spawn). And ``Pool.terminate()``, which ``with Pool(...)`` calls on the way out,
+ends the workers with SIGTERM, whose default action kills at once, queued spans and all.
 
 So in a multiprocessing child, once a processor runs there, this module registers one
-finalizer and, if the program has left SIGTERM to its default action, one handler. Both flush
-every processor of the process, bounded in time; the handler then puts the default action back
-and sends SIGTERM again, so the process ends exactly as it would have, a moment later. (Like
-any Python signal handler it runs when the main thread next runs Python code; a handler the
-program installed is never replaced.)
+finalizer and, if the program has left SIGTERM to its default action, one handler (a handler
+the program installed is never replaced). Both flush every processor of the process, bounded
+in time; the handler then puts the default action back and sends SIGTERM again, so the process
+ends exactly as it would have, a moment later.
 
 A child's finalizer registry is cleared as it starts (``BaseProcess._bootstrap``), which for
 spawn and forkserver is after the main module was imported, where a top-level ``autolog()``
