@@ -5,6 +5,10 @@ integration's library: an integration installs when its library is imported (at 
 already is), so autolog itself imports no framework. Every install returns its uninstall;
 ``autolog(disable=True)`` runs them all, removes the import watch, flushes and shuts the
 pipeline down. Calling autolog again with the same arguments changes nothing.
+
+autolog also leaves its settings in ``$SPYGLASS_CHILD_SETTINGS`` for the multiprocessing
+children that spawn or forkserver start (see ``_runtime``); disable puts the variable back as
+it was.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from spyglass.errors import ConfigurationError, IntegrationNotAvailable
 from spyglass.integrations import INTEGRATIONS
 from spyglass.integrations._hooks import PostImportFinder
 from spyglass.tracer import _runtime
+from spyglass.tracer import attributes as A
 from spyglass.tracer._integration import IntegrationContext, Uninstall
 from spyglass.tracer._pipeline import Pipeline, Settings, otlp_endpoint_from_env
 from spyglass.tracer._redact import make_redactor
@@ -38,6 +43,7 @@ class _Installed:
     pipeline: Pipeline
     finder: PostImportFinder
     uninstalls: list[Uninstall] = field(default_factory=list)
+    environ_before: str | None = None  # $SPYGLASS_CHILD_SETTINGS before autolog set it
     lock: threading.Lock = field(default_factory=threading.Lock)
     active: bool = True
 
@@ -166,8 +172,14 @@ def autolog(
         previous = _runtime.replace(pipeline)
         if previous is not None:
             previous.shutdown()
-        state = _Installed(key=key, pipeline=pipeline, finder=PostImportFinder())
+        state = _Installed(
+            key=key,
+            pipeline=pipeline,
+            finder=PostImportFinder(),
+            environ_before=os.environ.get(A.ENV_CHILD_SETTINGS),
+        )
         _installed = state
+        os.environ[A.ENV_CHILD_SETTINGS] = _runtime.settings_for_children(settings, redact)
         ctx = IntegrationContext(
             tracer=pipeline.tracer, lite=pipeline.lite, capture_content=settings.capture_content
         )
@@ -202,6 +214,10 @@ def _disable() -> None:
                 previous.shutdown()
             return
         state.finder.remove()
+        if state.environ_before is None:
+            os.environ.pop(A.ENV_CHILD_SETTINGS, None)
+        else:
+            os.environ[A.ENV_CHILD_SETTINGS] = state.environ_before
         with state.lock:
             state.active = False
             uninstalls, state.uninstalls = state.uninstalls, []

@@ -21,6 +21,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
         "OTEL_EXPORTER_OTLP_ENDPOINT",
         "OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT",
+        "SPYGLASS_CHILD_SETTINGS",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SPYGLASS_DB", str(tmp_path / "default.db"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 import textwrap
 from pathlib import Path
@@ -29,6 +31,26 @@ def test_disable_removes_the_pipeline_and_twice_is_fine(db: Path) -> None:
     spyglass.autolog(disable=True)
     assert _runtime.active() is None
     assert spyglass.flush() is True
+
+
+def test_autolog_leaves_its_settings_for_spawned_children_until_disabled(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SPYGLASS_CHILD_SETTINGS", "set by someone before")
+    spyglass.autolog(db=db, project="billing", redact=[r"cust-\d{6}"], integrations=())
+    settings = json.loads(os.environ["SPYGLASS_CHILD_SETTINGS"])
+    assert settings == {
+        "pid": os.getpid(),
+        "db": str(db.absolute()),
+        "project": "billing",
+        "capture_content": True,
+        "otlp_endpoint": None,
+        "redact": [[r"cust-\d{6}", 0]],
+    }
+    spyglass.autolog(db=db, redact=lambda text: text, integrations=())  # replaces it
+    assert json.loads(os.environ["SPYGLASS_CHILD_SETTINGS"])["redact"] == "custom"
+    spyglass.autolog(disable=True)
+    assert os.environ["SPYGLASS_CHILD_SETTINGS"] == "set by someone before"  # as it was
 
 
 @pytest.mark.parametrize(

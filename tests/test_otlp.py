@@ -2,8 +2,10 @@
 
 The collector is a stdlib ``ThreadingHTTPServer`` on 127.0.0.1 that decodes each POST body with
 the OTLP protobuf definitions, so what is asserted is what a real collector (Jaeger, Tempo,
-Phoenix, ...) would receive. The OTLP branch of the pipeline uses the SDK's
-``BatchSpanProcessor``; ``spyglass.flush()`` flushes it too.
+Phoenix, ...) would receive. The OTLP branch of the pipeline has its own
+``BlockingBatchProcessor``; ``spyglass.flush()`` flushes it too, and exit waits for an
+unreachable collector a few seconds at most (a subprocess against a closed port, and against a
+local socket that accepts and never answers).
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ from __future__ import annotations
 import gzip
 import json
 import socket
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 from collections.abc import Iterator
@@ -324,6 +329,102 @@ def test_a_collector_that_is_down_never_reaches_the_program(
     spyglass.autolog(disable=True)  # shutting the OTLP exporter down does not raise either
     # The local file is not affected by the collector being down.
     assert spyglass.Store(db).span_count() == 101
+
+
+UNREACHABLE = """
+import json, logging, sys, time
+import spyglass
+
+logging.basicConfig(format="%(name)s %(levelname)s %(message)s")
+spyglass.autolog(db=sys.argv[1], otlp_endpoint=sys.argv[2], integrations=())
+for i in range(3000):
+    with spyglass.trace("step"):
+        pass
+outcome = {}
+if sys.argv[3] == "flush":
+    start = time.monotonic()
+    outcome["flushed"] = spyglass.flush(timeout=1.0)
+    outcome["flush_took"] = time.monotonic() - start
+print(json.dumps(outcome), flush=True)
+"""  # and exits without shutting anything down: atexit does
+
+
+@pytest.fixture
+def silent_endpoint() -> Iterator[str]:
+    """A local socket that accepts connections and never answers on them."""
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, name="silent-collector", daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}/v1/traces"
+    stop.set()
+    thread.join(timeout=10)
+    for conn in held:
+        conn.close()
+    server.close()
+
+
+def _run_unreachable(db: Path, endpoint: str, mode: str) -> tuple[dict[str, object], float, str]:
+    """The script's outcome, how long it took to exit after its last line, and its stderr."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(UNREACHABLE), str(db), endpoint, mode],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()  # the script's last line: from here on it only exits
+        exiting = time.monotonic()
+        _, stderr = proc.communicate(timeout=180)
+        exit_took = time.monotonic() - exiting
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, stderr
+    return json.loads(line), exit_took, stderr
+
+
+def _one_warning_for(endpoint: str, stderr: str) -> str:
+    warnings = [line for line in stderr.splitlines() if line.startswith("spyglass ")]
+    assert len(warnings) == 1, stderr
+    assert endpoint in warnings[0]
+    return warnings[0]
+
+
+@pytest.mark.parametrize("reachable", ["closed port", "never answers"])
+def test_exit_with_an_unreachable_collector_waits_seconds_and_warns_once(
+    tmp_path: Path, silent_endpoint: str, reachable: str
+) -> None:
+    db = tmp_path / "exit.db"
+    closed = f"http://127.0.0.1:{_closed_port()}/v1/traces"
+    endpoint = closed if reachable == "closed port" else silent_endpoint
+    _, exit_took, stderr = _run_unreachable(db, endpoint, "exit")
+    assert exit_took < 15.0, exit_took  # before: ~30 s, every batch tried to its end
+    assert "3000 spans" in _one_warning_for(endpoint, stderr)
+    assert spyglass.Store(db).span_count() == 3000  # the local file is not held up
+
+
+def test_flush_with_an_unreachable_collector_keeps_to_its_timeout(tmp_path: Path) -> None:
+    db = tmp_path / "flush.db"
+    endpoint = f"http://127.0.0.1:{_closed_port()}/v1/traces"
+    outcome, exit_took, stderr = _run_unreachable(db, endpoint, "flush")
+    assert outcome["flush_took"] < 5.0, outcome  # 1 s asked; before: a 10 s try per batch
+    assert outcome["flushed"] is False
+    assert exit_took < 15.0, exit_took
+    _one_warning_for(endpoint, stderr)
+    assert spyglass.Store(db).span_count() == 3000
 
 
 def test_langchain_runs_reach_the_collector_as_the_same_tree(

@@ -6,12 +6,20 @@ because parenting comes from the shared OTel context, not from the provider.
 
 The pipeline is a plain object built from ``Settings``; ``spyglass.autolog`` keeps the active
 one. Tests build their own with whatever exporter they like.
+
+Every exporter, the OTLP one included, sits behind a ``BlockingBatchProcessor``: the SDK's
+``BatchSpanProcessor`` flushes on the caller's thread without a bound (each OTLP batch may
+retry for 10 s against a collector that is down), which made exit take 30 s. Here the workers
+do the exporting, and exit waits for them at most ``EXIT_TIMEOUT`` in all: they are stopped
+together and waited for against one deadline, then whatever was not taken is logged once.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +33,7 @@ from opentelemetry.sdk.trace import (
     SpanProcessor,
     TracerProvider,
 )
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import Link, Status
@@ -37,13 +45,16 @@ from spyglass.tracer._context import ContextAttributesProcessor
 from spyglass.tracer._exporter import SQLiteSpanExporter
 from spyglass.tracer._limits import valid_text, valid_value
 from spyglass.tracer._lite import LiteTracer
-from spyglass.tracer._processor import BlockingBatchProcessor
+from spyglass.tracer._processor import EXIT_TIMEOUT, BlockingBatchProcessor
 from spyglass.tracer._redact import Redactor
 from spyglass.tracer._rows import distinct_key
 
 logger = logging.getLogger("spyglass")
 
 TRACER_NAME = "spyglass"
+
+#: How long exit waits for a collector, in seconds (the local file gets ``EXIT_TIMEOUT``).
+OTLP_EXIT_TIMEOUT = 3.0
 
 #: Raised from the SDK's default of 128: a retriever span may carry many attributes.
 MAX_SPAN_ATTRIBUTES = 1_000
@@ -143,7 +154,7 @@ class Pipeline:
             resource=self.resource,
             sampler=ALWAYS_ON,
             span_limits=SpanLimits(max_span_attributes=MAX_SPAN_ATTRIBUTES),
-            shutdown_on_exit=True,
+            shutdown_on_exit=False,  # our own atexit below: bounded, all processors at once
         )
         self.provider.add_span_processor(ContextAttributesProcessor(self.resource))
         self._end_processors: list[SpanProcessor] = []
@@ -151,12 +162,23 @@ class Pipeline:
         if settings.db is not None:
             self.sqlite = SQLiteSpanExporter(settings.db, settings.redactor)
             self.sqlite.open()
-            self._add(BlockingBatchProcessor(self.sqlite))
+            self._add(BlockingBatchProcessor(self.sqlite, target=str(settings.db)))
         if settings.otlp_endpoint:
             exporter = _otlp_exporter(settings.otlp_endpoint, settings.redactor)
-            self._add(BatchSpanProcessor(exporter, schedule_delay_millis=1_000))
+            # 512 a request, as the SDK's processor sends: one POST stays small.
+            self._add(
+                BlockingBatchProcessor(
+                    exporter,
+                    target=f"the OTLP collector at {settings.otlp_endpoint}",
+                    max_batch_size=512,
+                    min_batch_size=512,
+                    schedule_delay=1.0,
+                    exit_timeout=OTLP_EXIT_TIMEOUT,
+                )
+            )
         for exporter in exporters:
-            self._add(BlockingBatchProcessor(exporter))
+            self._add(BlockingBatchProcessor(exporter, target=type(exporter).__name__))
+        atexit.register(self.shutdown)
         self.tracer = self.provider.get_tracer(TRACER_NAME, __version__)
         self.lite = LiteTracer(
             self.resource, InstrumentationScope(TRACER_NAME, __version__), self._lite_ended
@@ -178,9 +200,18 @@ class Pipeline:
         """Block until every finished span is exported; False if the timeout passed first."""
         return self.provider.force_flush(int(timeout * 1000))
 
-    def shutdown(self) -> None:
-        """Flush and stop the worker threads; the pipeline records nothing afterwards."""
-        self.provider.shutdown()
+    def shutdown(self, timeout: float = EXIT_TIMEOUT) -> None:
+        """Flush and stop the worker threads, waiting at most ``timeout`` seconds in all; the
+        pipeline records nothing afterwards."""
+        atexit.unregister(self.shutdown)
+        deadline = time.monotonic() + timeout
+        ours = [p for p in self._end_processors if isinstance(p, BlockingBatchProcessor)]
+        for processor in ours:
+            processor.stop()  # all workers drain at once: one deadline, not one each
+        for processor in ours:
+            left = max(0.0, deadline - time.monotonic())
+            processor.shutdown(min(left, processor.exit_timeout))
+        self.provider.shutdown()  # the rest; the processors above are already shut down
 
 
 def otlp_endpoint_from_env() -> str | None:

@@ -220,6 +220,11 @@ ENV_OTLP_ENDPOINT: Final = "OTEL_EXPORTER_OTLP_ENDPOINT"
 ENV_SDK_DISABLED: Final = "OTEL_SDK_DISABLED"
 """``true`` makes autolog record nothing."""
 
+ENV_CHILD_SETTINGS: Final = "SPYGLASS_CHILD_SETTINGS"
+"""Set by ``autolog`` (JSON, internal) so that its multiprocessing children started by spawn or
+forkserver, which do not inherit its memory, record with its settings; removed by
+``autolog(disable=True)``."""
+
 # --- provider SDKs (openai, anthropic) ----------------------------------------------------------
 
 SPYGLASS_STREAM_END: Final = "spyglass.stream.end"
