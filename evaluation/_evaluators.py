@@ -1,52 +1,28 @@
-"""Evaluators for ``spyglass.evaluate``: built-in code checks, ``LLMJudge``, and the protocol.
-
-An evaluator is any callable taking an ``EvalCase`` and returning a ``Score`` (or several, or a
-bare number / bool / label named after the evaluator, or ``None`` when it does not apply)::
-
-    def short_answer(case: EvalCase) -> bool:
-        return len(case.output_text) < 200
-
-Built-ins are made by the functions below; each takes ``name=`` so one run can hold two of a
-kind. The names (with one argument after ``=``) are also what ``spyglass eval run --evaluator``
-accepts: ``exact_match``, ``contains``, ``regex=PATTERN``, ``valid_json``,
-``json_schema=FILE``, ``latency_budget=MS``, ``token_budget=N``, ``hit_rate[=K]``, ``mrr[=K]``,
-``groundedness``.
-"""
+"""The built-in evaluators' factories (``spyglass.evaluators`` re-exports them with
+``LLMJudge``, ``EvalCase`` and ``Score``): each checks its arguments once, here, so a bad one
+fails at ``evaluate()`` time rather than on every example."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
 
-from spyglass._eval_text import Contains, ExactMatch, JsonSchema, Regex, ValidJson, load_schema
-from spyglass._eval_trace import (
+from spyglass.errors import EvaluationError
+from spyglass.evaluation._text_checks import (
+    Contains,
+    ExactMatch,
+    JsonSchema,
+    Regex,
+    ValidJson,
+    load_schema,
+)
+from spyglass.evaluation._trace_checks import (
     Groundedness,
     LatencyBudget,
     MeanReciprocalRank,
     RetrievalHitRate,
     TokenBudget,
 )
-from spyglass._eval_types import EvalCase, Evaluator, RetrievedDocument, Score
-from spyglass._judge import LLMJudge
-from spyglass.errors import EvaluationError
-
-__all__ = [
-    "EvalCase",
-    "Evaluator",
-    "LLMJudge",
-    "RetrievedDocument",
-    "Score",
-    "contains",
-    "exact_match",
-    "groundedness",
-    "hit_rate",
-    "json_schema",
-    "latency_budget",
-    "mrr",
-    "regex",
-    "token_budget",
-    "valid_json",
-]
 
 
 def exact_match(*, ignore_case: bool = False, name: str = "exact_match") -> ExactMatch:

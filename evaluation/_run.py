@@ -16,8 +16,10 @@ example is recorded (its error, its trace) and the run goes on; an interrupted r
 
 Where traces go: the active pipeline's file (autolog's). With none active, ``evaluate`` turns
 autolog on for ``db`` for the run and off afterwards, so framework calls inside the target are
-traced too. Asking for another ``db`` than the active pipeline's is an error: the run's rows
-and its traces must be in one file for the evaluators and the viewer to join them.
+traced too. ``autolog`` is passed in by the facade (``spyglass.evaluate``): it wires every
+integration, the facade's job, not evaluation's. Asking for another ``db`` than the active
+pipeline's is an error: the run's rows and its traces must be in one file for the evaluators
+and the viewer to join them.
 """
 
 from __future__ import annotations
@@ -30,17 +32,17 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
-from spyglass._datasets import Dataset, Example, load_dataset
-from spyglass._eval_metrics import compute_metrics
-from spyglass._eval_pool import pooled
-from spyglass._eval_progress import Reporter, reporter
-from spyglass._eval_records import EvalResult, EvalRow, RunInfo
-from spyglass._eval_runs import finish_run, new_run_id, start_run, write_rows
-from spyglass._eval_specs import Bound, bind
-from spyglass._eval_targets import Call, adapt_target, describe
-from spyglass._eval_types import EvalCase, TraceFacts
-from spyglass._trace_facts import load_facts, prompt_versions_seen
 from spyglass.errors import EvaluationError
+from spyglass.evaluation._bind import Bound, bind
+from spyglass.evaluation._case import EvalCase, TraceFacts
+from spyglass.evaluation._datasets import Dataset, Example, load_dataset
+from spyglass.evaluation._facts import load_facts, prompt_versions_seen
+from spyglass.evaluation._metrics import compute_metrics
+from spyglass.evaluation._pool import pooled
+from spyglass.evaluation._progress import Reporter, reporter
+from spyglass.evaluation._records import EvalResult, EvalRow, RunInfo
+from spyglass.evaluation._store import finish_run, new_run_id, start_run, write_rows
+from spyglass.evaluation._targets import Call, adapt_target, describe
 
 EVAL_TAG = "spyglass.eval"
 RUN_KEY = "spyglass.eval.run_id"
@@ -48,6 +50,8 @@ EXAMPLE_KEY = "spyglass.eval.example"
 WRITE_BATCH = 100
 T = TypeVar("T")
 R = TypeVar("R")
+Autolog = Callable[..., None]
+"""``spyglass.autolog``: ``autolog(db=path)`` turns tracing on, ``autolog(disable=True)`` off."""
 
 
 @dataclass(frozen=True)
@@ -74,14 +78,12 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 @contextmanager
-def _storage(db: str | Path | None) -> Iterator[Storage]:
+def _storage(db: str | Path | None, autolog: Autolog) -> Iterator[Storage]:
     """Where the run's traces and rows go (see the module docstring)."""
     from spyglass.tracer import _runtime
 
     pipeline = _runtime.active()
     if pipeline is None:
-        from spyglass._autolog import autolog
-
         path = Path(db) if db is not None else _runtime.default_db()
         autolog(db=path)
         active = _runtime.ensure()
@@ -280,24 +282,17 @@ def evaluate(
     concurrency: int = 4,
     *,
     progress: bool | None = None,
+    autolog: Autolog,
 ) -> EvalResult:
-    """Run ``target`` on every example of ``data`` (each in its own trace), score the outputs
-    with ``evaluators``, store the run, and return its ``.metrics`` and ``.rows``.
-
-    ``target``: a callable (``target(**inputs)`` if the dict's keys fit its signature, else
-    ``target(inputs)``), a LangChain runnable (``.invoke``) or a LlamaIndex query engine
-    (``.query``). ``data``: a list of dicts, a ``.jsonl`` / ``.csv`` path, or a DataFrame,
-    each example holding ``inputs`` and optionally ``expected`` and ``expected_doc_ids``.
-    ``evaluators``: callables taking an ``EvalCase`` (see ``spyglass.evaluators``) or
-    built-in names. ``progress``: a bar on stderr (default: when it is a terminal).
-    """
+    """``spyglass.evaluate`` (documented there), with ``autolog`` to turn tracing on when no
+    pipeline is active."""
     dataset = load_dataset(data)
     bound = bind(evaluators)
     call = adapt_target(target)
     workers = _check_concurrency(concurrency)
     if name is not None and (not isinstance(name, str) or not name.strip()):
         raise EvaluationError(f"name must be a non-empty string, got {name!r}")
-    with _storage(db) as storage:
+    with _storage(db, autolog) as storage:
         run = _new_run(name, describe(target), dataset, bound, storage)
         engine = _Run(storage, run, call, bound, workers)
         try:

@@ -36,7 +36,7 @@ from spyglass.prompts._template import (
     variables_of,
 )
 from spyglass.prompts._version import PromptVersion
-from spyglass.tracer._db import _translate, open_for_write
+from spyglass.tracer._db import database_error, open_for_write
 
 _INSERT = (
     "INSERT INTO prompt_versions (name, version, kind, template, variables, hash, message, "
@@ -123,7 +123,7 @@ class PromptRegistry(RegistryReader):
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.DatabaseError as exc:
-                raise _translate(exc, self.path) from exc
+                raise database_error(exc, self.path) from exc
             try:
                 yield conn
                 conn.execute("COMMIT")
@@ -131,7 +131,7 @@ class PromptRegistry(RegistryReader):
                 if conn.in_transaction:  # SQLite rolls back by itself on some errors
                     conn.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.DatabaseError):
-                    raise _translate(exc, self.path) from exc
+                    raise database_error(exc, self.path) from exc
                 raise
 
     def register(

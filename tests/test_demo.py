@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 import spyglass
-from spyglass import _demo
+from spyglass.cli import _demo
 from spyglass.cli import main
 from spyglass.prompts import PromptRegistry
 

@@ -1,8 +1,8 @@
-"""The ``spyglass`` command: nouns and verbs, each a thin adapter over library calls.
+"""``spyglass traces | show | search | stats | ui``: reading traces, each a thin adapter over
+``Store`` and the viewer.
 
-Start-up stays fast because nothing heavy is imported at module level: each command imports the
-store, the viewer or a framework when it runs. A ``SpyglassError`` becomes one line on stderr
-and exit status 1; ``--json`` output is documented in the README and kept stable.
+Nothing heavy is imported at module level (``spyglass --help`` stays fast): each command imports
+the store and the viewer when it runs. ``--json`` output is documented in the README.
 """
 
 from __future__ import annotations
@@ -11,52 +11,18 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
-from functools import wraps
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import click
 
-if TYPE_CHECKING:
-    from rich.console import Console
+from spyglass.cli._common import console, db_option, errors_to_exit, json_option, print_json
 
+if TYPE_CHECKING:
     from spyglass.tracer._filters import TraceFilters
     from spyglass.tracer._records import TraceSummary
     from spyglass.tracer._store import Store
 
-F = TypeVar("F", bound=Callable[..., object])
-
-DB_HELP = "SQLite file (default: $SPYGLASS_DB or ./spyglass.db)."
 FOLLOW_INTERVAL_S = 0.5
-
-
-def _db_option(fn: F) -> F:
-    return click.option("--db", "db", type=click.Path(dir_okay=False), default=None, help=DB_HELP)(
-        fn
-    )
-
-
-def _fail(message: str) -> None:
-    click.echo(f"spyglass: error: {message}", err=True)
-    sys.exit(1)
-
-
-def _errors_to_exit(fn: F) -> F:
-    """Turn spyglass's own errors into one line on stderr and exit status 1."""
-
-    @wraps(fn)
-    def wrapper(*args: object, **kwargs: object) -> object:
-        from spyglass.errors import SpyglassError
-
-        try:
-            return fn(*args, **kwargs)
-        except SpyglassError as exc:
-            _fail(str(exc))
-        except KeyboardInterrupt:
-            sys.exit(130)
-        return None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _store(db: str | None) -> Store:
@@ -65,30 +31,8 @@ def _store(db: str | None) -> Store:
     return Store(db)
 
 
-def _console() -> Console:
-    from rich.console import Console
-
-    # Not a terminal (a pipe, a file): no width to fit, so do not squeeze names into "…".
-    width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 140
-    return Console(highlight=False, soft_wrap=False, width=width)
-
-
-def _print_json(value: object) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="spyglass-trace", prog_name="spyglass")
-def main() -> None:
-    """spyglass: local-first LLM tracing and prompt versioning.
-
-    Traces live in one SQLite file (--db, $SPYGLASS_DB, or ./spyglass.db).
-    Start with `spyglass demo`, then `spyglass traces` and `spyglass show TRACE`.
-    """
-
-
-@main.command()
-@_db_option
+@click.command()
+@db_option
 @click.option(
     "-n",
     "limit",
@@ -110,8 +54,8 @@ def main() -> None:
 )
 @click.option("--session", "session_id", default=None, help="Only traces of this session id.")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new traces as they land.")
-@click.option("--json", "as_json", is_flag=True, help="JSON: a list of trace summaries.")
-@_errors_to_exit
+@json_option("JSON: a list of trace summaries.")
+@errors_to_exit
 def traces(
     db: str | None,
     limit: int,
@@ -139,17 +83,17 @@ def traces(
         return
     found = store.traces(limit=limit, **filters)
     if as_json:
-        _print_json([summary.to_dict() for summary in found])
+        print_json([summary.to_dict() for summary in found])
         return
-    _console().print(traces_table(found) if found else empty("no traces"))
+    console().print(traces_table(found) if found else empty("no traces"))
 
 
 def _follow(store: Store, filters: TraceFilters, limit: int, as_json: bool) -> None:
     """Print the backlog, then each new trace once it is complete, until Ctrl-C."""
-    from spyglass.viewer._follow import Follower
+    from spyglass.tracer._follow import Follower
     from spyglass.viewer._static import traces_table
 
-    console = _console()
+    out = console()
     follower = Follower(store, filters)
     first = True
 
@@ -157,11 +101,11 @@ def _follow(store: Store, filters: TraceFilters, limit: int, as_json: bool) -> N
         nonlocal first
         for summary in summaries:
             if as_json:
-                console.file.write(json.dumps(summary.to_dict(), ensure_ascii=False) + "\n")
+                out.file.write(json.dumps(summary.to_dict(), ensure_ascii=False) + "\n")
             else:  # fixed-width columns: every line lines up under the one header
-                console.print(traces_table([summary], header=first, fixed=True))
+                out.print(traces_table([summary], header=first, fixed=True))
                 first = False
-        console.file.flush()  # a pipe would otherwise hold lines back
+        out.file.flush()  # a pipe would otherwise hold lines back
 
     try:
         emit(follower.backlog(limit))
@@ -174,39 +118,39 @@ def _follow(store: Store, filters: TraceFilters, limit: int, as_json: bool) -> N
         sys.exit(1)
 
 
-@main.command()
-@_db_option
+@click.command()
+@db_option
 @click.argument("trace_id")
 @click.option(
     "--full",
     is_flag=True,
     help="Also show messages, documents, tool calls, errors and prompt versions.",
 )
-@click.option("--json", "as_json", is_flag=True, help="JSON: the trace and all its spans.")
-@_errors_to_exit
+@json_option("JSON: the trace and all its spans.")
+@errors_to_exit
 def show(db: str | None, trace_id: str, full: bool, as_json: bool) -> None:
     """Show a trace as a span tree and timeline (TRACE: id or unique prefix)."""
     store = _store(db)
     found = store.trace(trace_id)
-    from spyglass._scores import scores
+    from spyglass.tracer._scores import scores
 
     scored = scores(store.path, trace_id=found.trace_id)
     if as_json:
-        _print_json({**found.to_dict(), "scores": [record.to_dict() for record in scored]})
+        print_json({**found.to_dict(), "scores": [record.to_dict() for record in scored]})
         return
     from spyglass.viewer._static import trace_view
 
-    console = _console()
+    out = console()
     # Every line is laid out to the width already: cropping them again is wasted time.
-    console.print(trace_view(found, full=full, width=console.width), crop=False)
+    out.print(trace_view(found, full=full, width=out.width), crop=False)
     if scored:
-        from spyglass._eval_view import scores_table
+        from spyglass.viewer._eval import scores_table
 
-        console.print(scores_table(scored))
+        out.print(scores_table(scored))
 
 
-@main.command()
-@_db_option
+@click.command()
+@db_option
 @click.argument("text")
 @click.option(
     "-n",
@@ -216,75 +160,51 @@ def show(db: str | None, trace_id: str, full: bool, as_json: bool) -> None:
     show_default=True,
     help="How many matching spans.",
 )
-@click.option("--json", "as_json", is_flag=True, help="JSON: a list of matching spans.")
-@_errors_to_exit
+@json_option("JSON: a list of matching spans.")
+@errors_to_exit
 def search(db: str | None, text: str, limit: int, as_json: bool) -> None:
     """Full-text search over prompts, outputs, documents and tool calls."""
     hits = _store(db).search(text, limit=limit)
     if as_json:
-        _print_json([hit.to_dict() for hit in hits])
+        print_json([hit.to_dict() for hit in hits])
         return
     from spyglass.viewer._static import empty, search_table
 
-    _console().print(search_table(hits) if hits else empty(f"nothing matches {text!r}"))
+    console().print(search_table(hits) if hits else empty(f"nothing matches {text!r}"))
 
 
-@main.command()
-@_db_option
+@click.command()
+@db_option
 @click.option("--since", default=None, help="Only calls started since: 30m, 1h, 1d, 1w or a date.")
 @click.option("--project", default=None, help="Only this project.")
-@click.option("--json", "as_json", is_flag=True, help="JSON: per-model and per-prompt figures.")
-@_errors_to_exit
+@json_option("JSON: per-model and per-prompt figures.")
+@errors_to_exit
 def stats(db: str | None, since: str | None, project: str | None, as_json: bool) -> None:
     """Calls, tokens, cost, latency and errors per model and prompt version; scores."""
     store = _store(db)
     found = store.stats(since=since, project=project)
-    from spyglass._scores import score_summary
+    from spyglass.tracer._score_stats import score_summary
 
     summaries = score_summary(store.path, since_ns=found.since_ns, project=project)
     if as_json:
-        _print_json({**found.to_dict(), "scores": [summary.to_dict() for summary in summaries]})
+        print_json({**found.to_dict(), "scores": [summary.to_dict() for summary in summaries]})
         return
     from spyglass.viewer._static import stats_view
 
-    console = _console()
-    console.print(stats_view(found))
+    out = console()
+    out.print(stats_view(found))
     if summaries:
-        from spyglass._eval_view import score_summary_table
+        from spyglass.viewer._eval import score_summary_table
 
-        console.print(score_summary_table(summaries))
+        out.print(score_summary_table(summaries))
 
 
-@main.command()
-@_db_option
-@_errors_to_exit
+@click.command()
+@db_option
+@errors_to_exit
 def ui(db: str | None) -> None:
     """Browse traces interactively: filter, span tree, messages, documents."""
     store = _store(db)  # a missing or foreign file is one line on stderr, before any screen
     from spyglass.viewer._app import make_app
 
     make_app(store.path, store=store).run()
-
-
-@main.command()
-@_db_option
-@_errors_to_exit
-def demo(db: str | None) -> None:
-    """Run an offline, traced RAG demo with two prompt versions, and show it."""
-    from spyglass._demo import run_demo
-
-    run_demo(db or os.environ.get("SPYGLASS_DB") or "spyglass.db", _console())
-
-
-from spyglass.prompts._cli import prompts_group  # noqa: E402  (light: imports only click)
-
-main.add_command(prompts_group)
-
-from spyglass._eval_cli import eval_group, score_command  # noqa: E402  (light: imports only click)
-
-main.add_command(eval_group)
-main.add_command(score_command)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

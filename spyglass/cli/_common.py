@@ -1,0 +1,100 @@
+"""What every command group shares: the ``--db`` and ``--json`` options, one-line errors, the
+console, JSON output, and opening the file.
+
+Imports only ``click`` at module level, so ``spyglass --help`` stays fast: each helper imports
+the store, rich or SQLite code when a command runs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+F = TypeVar("F", bound=Callable[..., object])
+
+DB_HELP = "SQLite file (default: $SPYGLASS_DB or ./spyglass.db)."
+JSON_HELP = "Print JSON (the format is in the README)."
+
+
+def db_option(fn: F) -> F:
+    """``--db PATH``: every command takes it."""
+    return click.option("--db", "db", type=click.Path(dir_okay=False), default=None, help=DB_HELP)(
+        fn
+    )
+
+
+def json_option(help: str = JSON_HELP) -> Callable[[F], F]:
+    """``--json``: the command's documented JSON instead of a table."""
+    return click.option("--json", "as_json", is_flag=True, help=help)
+
+
+def fail(message: str) -> None:
+    click.echo(f"spyglass: error: {message}", err=True)
+    sys.exit(1)
+
+
+def errors_to_exit(fn: F) -> F:
+    """Turn spyglass's own errors into one line on stderr and exit status 1."""
+
+    @wraps(fn)
+    def wrapper(*args: object, **kwargs: object) -> object:
+        from spyglass.errors import SpyglassError
+
+        try:
+            return fn(*args, **kwargs)
+        except SpyglassError as exc:
+            fail(str(exc))
+        except KeyboardInterrupt:
+            sys.exit(130)
+        return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def console() -> Console:
+    from rich.console import Console
+
+    # Not a terminal (a pipe, a file): no width to fit, so do not squeeze names into "…".
+    width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 140
+    return Console(highlight=False, soft_wrap=False, width=width)
+
+
+def print_renderable(renderable: object) -> None:
+    console().print(renderable)
+
+
+def print_json(value: object) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def db_path(db: str | None) -> Path:
+    """``--db``, else ``$SPYGLASS_DB``, else ``./spyglass.db``."""
+    if db is not None:
+        return Path(db)
+    from spyglass.tracer._runtime import default_db
+
+    return default_db()
+
+
+@contextmanager
+def reading(db: str | None) -> Iterator[sqlite3.Connection]:
+    """A read-only connection to the file (never creates one)."""
+    from spyglass.tracer._db import open_for_read
+
+    conn = open_for_read(db_path(db))
+    try:
+        yield conn
+    finally:
+        conn.close()
