@@ -80,13 +80,13 @@ def _same_file(a: Path, b: Path) -> bool:
 @contextmanager
 def _storage(db: str | Path | None, autolog: Autolog) -> Iterator[Storage]:
     """Where the run's traces and rows go (see the module docstring)."""
-    from spyglass.tracer import _runtime
+    from spyglass.tracer._runtime import active, default_db, ensure
 
-    pipeline = _runtime.active()
+    pipeline = active()
     if pipeline is None:
-        path = Path(db) if db is not None else _runtime.default_db()
+        path = Path(db) if db is not None else default_db()
         autolog(db=path)
-        active = _runtime.ensure()
+        active = ensure()
         try:
             yield Storage(path, active.settings.project, True, active.flush)
         finally:
@@ -98,7 +98,7 @@ def _storage(db: str | Path | None, autolog: Autolog) -> Iterator[Storage]:
             f"evaluate(db={str(db)!r}) but traces go to {traces} (the active pipeline): "
             f"call spyglass.autolog(db={str(db)!r}) first, or leave db out"
         )
-    path = Path(db) if db is not None else traces or _runtime.default_db()
+    path = Path(db) if db is not None else traces or default_db()
     yield Storage(path, pipeline.settings.project, traces is not None, pipeline.flush)
 
 

@@ -2,6 +2,24 @@
 
 from __future__ import annotations
 
+__all__ = [
+    "AmbiguousTraceId",
+    "ConfigurationError",
+    "CorruptDatabase",
+    "DatabaseError",
+    "DatabaseNotFound",
+    "DatabaseTooNew",
+    "EvaluationError",
+    "IntegrationNotAvailable",
+    "NotASpyglassDatabase",
+    "PromptError",
+    "PromptNotFound",
+    "PromptTemplateError",
+    "RunNotFound",
+    "SpyglassError",
+    "TraceNotFound",
+]
+
 
 class SpyglassError(Exception):
     """Base class of every error spyglass raises on purpose."""
