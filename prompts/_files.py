@@ -50,7 +50,6 @@ from spyglass.prompts._version import PromptVersion, iso_utc, to_ns
 
 FORMAT_KEY = "spyglass_prompts"
 FORMAT_VERSION = 1
-FORMATS = ("json", "yaml")
 
 
 @dataclass(frozen=True)
