@@ -144,12 +144,17 @@ class Pipeline:
             self.resource, InstrumentationScope(TRACER_NAME, __version__), self._lite_ended
         )
         """Light spans for the framework integrations, into the same processors."""
+        self.recording = not sdk_disabled_by_env()
+        """False under ``OTEL_SDK_DISABLED=true``: the SDK's provider hands out no-op tracers
+        then, and light spans, which bypass it, are dropped here to match."""
 
     def _add(self, processor: SpanProcessor) -> None:
         self.provider.add_span_processor(processor)
         self._end_processors.append(processor)
 
     def _lite_ended(self, span: ReadableSpan) -> None:
+        if not self.recording:
+            return
         for processor in self._end_processors:
             try:
                 processor.on_end(span)
@@ -163,6 +168,11 @@ class Pipeline:
     def shutdown(self) -> None:
         """Flush and stop the worker threads; the pipeline records nothing afterwards."""
         self.provider.shutdown()
+
+
+def sdk_disabled_by_env() -> bool:
+    """``OTEL_SDK_DISABLED=true``, read as the OTel SDK reads it (case and spaces ignored)."""
+    return os.environ.get(A.ENV_SDK_DISABLED, "").strip().lower() == "true"
 
 
 def otlp_endpoint_from_env() -> str | None:
