@@ -10,7 +10,10 @@ removed messages are shown whole. A text prompt compared with a chat prompt is t
 message with role ``text``.
 
 ``RunStats`` summarises the traces linked to a version (see ``_link``): runs, error rate,
-median latency and mean tokens, computed from the ``traces`` roll-up rows.
+median latency and mean tokens, computed from the ``traces`` roll-up rows. A run is an error
+when any span of its trace failed (``error_count > 0``), not only its root: a tool call that
+failed and was recovered from is a cost of the version too, and ``spyglass stats`` counts the
+same way.
 """
 
 from __future__ import annotations
@@ -35,8 +38,9 @@ class DiffLine(NamedTuple):
 
 @dataclass(frozen=True)
 class RunStats:
-    """What the traces linked to one version show: runs, failed runs (trace status ERROR),
-    median trace duration, mean tokens per run that reported usage."""
+    """What the traces linked to one version show: runs, error runs (a span of the trace
+    failed, the root or any other), median trace duration, mean tokens per run that reported
+    usage."""
 
     ref: str
     runs: int
@@ -49,21 +53,22 @@ class RunStats:
 
     @property
     def error_rate(self) -> float | None:
-        """Share of runs whose trace ended with status ERROR; None without runs."""
+        """Share of runs in whose trace any span failed; None without runs."""
         return self.errors / self.runs if self.runs else None
 
     @classmethod
-    def from_rows(cls, ref: str, rows: Sequence[tuple[str, int, int, int]]) -> RunStats:
-        """``rows``: ``(status, duration_ns, input_tokens, output_tokens)`` per trace. Token
-        means count the runs that reported usage: a call that failed before answering has no
-        token counts, and counting it as zero would understate what a call costs."""
+    def from_rows(cls, ref: str, rows: Sequence[tuple[object, int, int, int]]) -> RunStats:
+        """``rows``: ``(failed, duration_ns, input_tokens, output_tokens)`` per trace,
+        ``failed`` true when any of its spans failed. Token means count the runs that
+        reported usage: a call that failed before answering has no token counts, and
+        counting it as zero would understate what a call costs."""
         if not rows:
             return cls(ref, 0, 0, None, None, None)
         used = [row for row in rows if row[2] or row[3]]
         return cls(
             ref=ref,
             runs=len(rows),
-            errors=sum(1 for row in rows if row[0] == "ERROR"),
+            errors=sum(1 for row in rows if row[0]),
             median_latency_ms=statistics.median(row[1] for row in rows) / 1e6,
             mean_input_tokens=statistics.fmean(row[2] for row in used) if used else None,
             mean_output_tokens=statistics.fmean(row[3] for row in used) if used else None,

@@ -22,6 +22,10 @@ format follows the file's extension (``.json``, ``.yaml``, ``.yml``); YAML needs
 written with block scalars so multi-line templates diff line by line. Output is deterministic
 (no export time, prompts by name, versions by number), so re-exporting an unchanged registry
 changes nothing in git. Every problem in a file is an error naming the file and the place.
+
+A file is untrusted input: it is read up to ``MAX_FILE_BYTES``, YAML through ``_yaml.load``
+(aliases, nodes and nesting bounded: no "billion laughs"), JSON nested at most
+``_yaml.MAX_DEPTH`` levels, and values quoted in errors are cut short (``shown``).
 """
 
 from __future__ import annotations
@@ -35,8 +39,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from spyglass.errors import PromptError
-from spyglass.prompts._refs import check_alias, check_name, check_version
+from spyglass.errors import PromptError, one_line
+from spyglass.prompts import _yaml as _yaml_module
+from spyglass.prompts._refs import check_alias, check_name, check_version, shown
 from spyglass.prompts._template import (
     Template,
     check_parameters,
@@ -48,6 +53,8 @@ from spyglass.prompts._template import (
 )
 from spyglass.prompts._version import PromptVersion, iso_utc, to_ns
 
+#: The largest registry, template or chat file read; a real one is far smaller.
+MAX_FILE_BYTES = 8 * 1024 * 1024
 FORMAT_KEY = "spyglass_prompts"
 FORMAT_VERSION = 1
 
@@ -87,25 +94,58 @@ def format_for(path: str | os.PathLike[str], explicit: str | None = None) -> str
 
 
 def _yaml() -> Any:
+    return _yaml_module.pyyaml()
+
+
+def read_limited(path: Path) -> str:
+    """A text file of at most ``MAX_FILE_BYTES``; anything else is a ``PromptError``."""
     try:
-        import yaml
-    except ImportError:
-        raise PromptError("YAML needs PyYAML (pip install pyyaml), or use a .json file") from None
-    return yaml
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise PromptError(f"{path} is larger than {_LIMIT}, the most spyglass reads")
+        return data.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise PromptError(f"cannot read {path}: {reason}") from None
+
+
+_LIMIT = f"{MAX_FILE_BYTES // 2**20} MB"
+
+
+def _nested_within(data: object, limit: int) -> bool:
+    """No list or dict in ``data`` sits more than ``limit`` levels deep (walked iteratively)."""
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (list, dict)):
+            if depth > limit:
+                return False
+            children = value.values() if isinstance(value, dict) else value
+            stack.extend((child, depth + 1) for child in children)
+    return True
 
 
 def parse_text(text: str, fmt: str, source: str) -> object:
-    """JSON or YAML text to Python data; syntax errors name the source."""
+    """JSON or YAML text to Python data; syntax errors and refusals name the source."""
     if fmt == "json":
         try:
-            return json.loads(text)
-        except ValueError as exc:
-            raise PromptError(f"{source}: not valid JSON: {exc}") from None
+            data = json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            detail = "nested too deeply" if isinstance(exc, RecursionError) else exc
+            raise PromptError(f"{source}: not valid JSON: {detail}") from None
+        if not _nested_within(data, _yaml_module.MAX_DEPTH):
+            raise PromptError(
+                f"{source}: refused: it nests more than {_yaml_module.MAX_DEPTH} levels deep"
+            )
+        return data
     yaml = _yaml()
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        detail = " ".join(str(exc).split())
+        return _yaml_module.load(text)
+    except _yaml_module.YamlLimit as exc:
+        raise PromptError(f"{source}: refused: {exc}") from None
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: an int of 5,000 digits
+        detail = one_line(" ".join(str(exc).split()), 300)
         raise PromptError(f"{source}: not valid YAML: {detail}") from None
 
 
@@ -191,14 +231,20 @@ def _field(item: Mapping[str, Any], key: str, kind: type, where: str, required: 
 def _created_ns(value: object, where: str) -> int | None:
     if value is None:
         return None
+    moment = value
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
-            raise PromptError(f"{where}: created_at {value!r} is not an ISO 8601 time") from None
-    if not isinstance(value, datetime):
+            raise PromptError(
+                f"{where}: created_at {shown(value)} is not an ISO 8601 time"
+            ) from None
+    if not isinstance(moment, datetime):
         raise PromptError(f"{where}: created_at must be an ISO 8601 time")
-    return to_ns(value)
+    ns = to_ns(moment)
+    if not -(2**63) <= ns < 2**63:  # stored as SQLite's 64-bit nanoseconds
+        raise PromptError(f"{where}: created_at {shown(value)} is not between 1678 and 2262")
+    return ns
 
 
 def _file_version(item: object, where: str) -> FileVersion:
@@ -252,11 +298,8 @@ def _file_prompt(item: object, where: str) -> FilePrompt:
 
 def read_document(path: Path, fmt: str | None = None) -> list[FilePrompt]:
     """Every prompt of a registry file, checked; raises naming the file and the place."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PromptError(f"cannot read {path}: {exc}") from None
-    data = parse_text(text, format_for(path, fmt), str(path))
+    fmt = format_for(path, fmt)
+    data = parse_text(read_limited(path), fmt, str(path))
     if not isinstance(data, Mapping) or data.get(FORMAT_KEY) != FORMAT_VERSION:
         raise PromptError(
             f"{path} is not a spyglass prompts file (expected '{FORMAT_KEY}: {FORMAT_VERSION}')"

@@ -227,15 +227,15 @@ class RegistryReader:
         rows = self._query(
             f"SELECT {TRACE_COLUMNS} FROM traces WHERE trace_id IN ({LINKED}) "
             "ORDER BY start_ns DESC LIMIT ?",
-            (found.name, str(found.version), limit),
+            (found.name, str(found.version), min(limit, 2**63 - 1)),  # SQLite's largest
         )
         return [TraceSummary.from_row(row) for row in rows]
 
     def run_stats(self, version: PromptVersion) -> RunStats:
         """Runs, error rate, median latency and mean tokens of the traces linked to a version."""
         rows = self._query(
-            "SELECT status, end_ns - start_ns, input_tokens, output_tokens, trace_id FROM traces "
-            f"WHERE trace_id IN ({LINKED})",
+            "SELECT error_count > 0, end_ns - start_ns, input_tokens, output_tokens, trace_id "
+            f"FROM traces WHERE trace_id IN ({LINKED})",
             (version.name, str(version.version)),
         )
         stats = RunStats.from_rows(version.ref, [row[:4] for row in rows])

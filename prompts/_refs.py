@@ -9,15 +9,21 @@ version number; ``latest`` is built in (the newest version) and cannot be set.
 from __future__ import annotations
 
 import re
+import reprlib
 from collections.abc import Iterable, Mapping, Sequence
 
 from spyglass.errors import PromptError
 
 NAME_MAX = 128
 ALIAS_MAX = 64
+#: The largest version number: SQLite's largest integer.
+VERSION_MAX = 2**63 - 1
 LATEST = "latest"
 
 _NAME = re.compile(r"\w[\w.\-/]*")
+_DIGITS = re.compile(r"[0-9]+")  # ASCII only: int() would take "٣" but not "²", isdigit() both
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother = 3, 40, 40
 _ALIAS = re.compile(r"[^\W\d][\w.\-]*")
 
 Selector = int | str  # a version number or an alias
@@ -31,16 +37,16 @@ def check_name(name: object) -> str:
         raise PromptError("prompt name is empty")
     if "@" in name:
         raise PromptError(
-            f"prompt name {name!r} contains '@', which separates a name from a version or an "
+            f"prompt name {shown(name)} contains '@', which separates a name from a version or an "
             "alias (qa@2, qa@production)"
         )
     if any(char.isspace() for char in name):
-        raise PromptError(f"prompt name {name!r} contains whitespace")
+        raise PromptError(f"prompt name {shown(name)} contains whitespace")
     if len(name) > NAME_MAX:
         raise PromptError(f"prompt name is {len(name)} characters long; the limit is {NAME_MAX}")
     if not _NAME.fullmatch(name):
         raise PromptError(
-            f"prompt name {name!r} may hold only letters, digits, '_', '-', '.' and '/', "
+            f"prompt name {shown(name)} may hold only letters, digits, '_', '-', '.' and '/', "
             "and must start with a letter or digit"
         )
     return name
@@ -49,12 +55,12 @@ def check_name(name: object) -> str:
 def check_alias(alias: object, *, allow_latest: bool = False) -> str:
     """The alias, or a ``PromptError``; ``latest`` only where it is read, never set."""
     if not isinstance(alias, str) or not alias:
-        raise PromptError(f"alias must be a non-empty string, got {alias!r}")
+        raise PromptError(f"alias must be a non-empty string, got {shown(alias)}")
     if alias == LATEST and not allow_latest:
         raise PromptError("'latest' is built in (always the newest version) and cannot be set")
     if len(alias) > ALIAS_MAX or not _ALIAS.fullmatch(alias):
         raise PromptError(
-            f"alias {alias!r} must be at most {ALIAS_MAX} letters, digits, '_', '-' or '.', "
+            f"alias {shown(alias)} must be at most {ALIAS_MAX} letters, digits, '_', '-' or '.', "
             "starting with a letter or '_' (so it never looks like a version number)"
         )
     return alias
@@ -62,16 +68,31 @@ def check_alias(alias: object, *, allow_latest: bool = False) -> str:
 
 def check_version(version: object) -> int:
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise PromptError(f"version must be a positive integer, got {version!r}")
+        raise PromptError(f"version must be a positive integer, got {shown(version)}")
+    if version > VERSION_MAX:
+        raise PromptError(f"version must be at most {VERSION_MAX}, got {shown(version)}")
     return version
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """A short repr of any value for an error message: a value read from a file can be huge
+    (nested, or a YAML alias graph whose full repr would be exponential), and an integer of
+    more than 4,300 digits has no ``repr`` at all."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+    text = _SHORT.repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def parse_selector(text: object) -> Selector:
     """A version number (``3``, ``"3"``) or an alias (``"production"``)."""
     if isinstance(text, int) and not isinstance(text, bool):
         return check_version(text)
-    if isinstance(text, str) and text.strip().isdigit():
-        return check_version(int(text.strip()))
+    if isinstance(text, str) and _DIGITS.fullmatch(text.strip()):
+        digits = text.strip().lstrip("0") or "0"
+        if len(digits) > len(str(VERSION_MAX)):  # int() refuses past 4,300 digits
+            raise PromptError(f"version must be at most {VERSION_MAX}, got {shown(text)}")
+        return check_version(int(digits))
     return check_alias(text, allow_latest=True)
 
 
@@ -85,7 +106,7 @@ def split_ref(ref: str) -> tuple[str, Selector | None]:
         return name, None
     if not selector:
         raise PromptError(
-            f"nothing after '@' in {ref!r}: give a version ({name}@2) or an alias "
+            f"nothing after '@' in {shown(ref)}: give a version ({name}@2) or an alias "
             f"({name}@production)"
         )
     return name, parse_selector(selector)

@@ -217,7 +217,10 @@ class PromptRegistry(RegistryReader):
 
     def import_from(self, path: str | os.PathLike[str], fmt: str | None = None) -> ImportResult:
         """Add what a registry file has and this file lacks; importing twice adds nothing."""
-        prompts = _files.read_document(Path(path), fmt)
+        return self._import_document(_files.read_document(Path(path), fmt))
+
+    def _import_document(self, prompts: list[_files.FilePrompt]) -> ImportResult:
+        """The versions and aliases of a file already read and checked, in one transaction."""
         result = ImportResult()
         with self._transaction() as conn:
             for prompt in prompts:

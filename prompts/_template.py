@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from spyglass.errors import PromptError, PromptTemplateError
+from spyglass.prompts._refs import shown
 
 ROLES = ("system", "user", "assistant")
 #: LangChain's spellings, accepted and stored as the standard roles.
@@ -126,7 +127,7 @@ def _message(item: object, number: int) -> Message:
         )
     if not isinstance(role, str) or ROLE_ALIASES.get(role.lower(), role.lower()) not in ROLES:
         raise PromptError(
-            f"message {number} has role {role!r}; roles are {', '.join(ROLES)} "
+            f"message {number} has role {shown(role)}; roles are {', '.join(ROLES)} "
             "(human and ai are accepted as user and assistant)"
         )
     if not isinstance(content, str):
@@ -206,7 +207,7 @@ def check_tags(tags: Iterable[str] | str) -> tuple[str, ...]:
     items = (tags,) if isinstance(tags, str) else tuple(tags)
     for tag in items:
         if not isinstance(tag, str) or not tag.strip():
-            raise PromptError(f"tags must be non-empty strings, got {tag!r}")
+            raise PromptError(f"tags must be non-empty strings, got {shown(tag)}")
     return tuple(dict.fromkeys(tag.strip() for tag in items))
 
 

@@ -1,4 +1,9 @@
-"""The one exception tree of spyglass; the CLI turns any of these into one line on stderr."""
+"""The one exception tree of spyglass; the CLI turns any of these into one line on stderr.
+
+``one_line`` is how an error is shown: control characters and line breaks escaped (a value
+from a file or a command line cannot break the line or drive the terminal), and the length
+capped, so no input, however large, makes a huge message.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +23,23 @@ __all__ = [
     "RunNotFound",
     "SpyglassError",
     "TraceNotFound",
+    "one_line",
 ]
+
+#: The longest error message shown; the rest is cut with a count of what was left out.
+MAX_MESSAGE_CHARS = 1000
+
+
+def one_line(message: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``message`` on one line of at most about ``limit`` characters."""
+    text = message[: limit + 1]  # never escape more than is shown
+    text = "".join(
+        char if char.isprintable() else char.encode("unicode_escape").decode("ascii")
+        for char in text
+    )
+    if len(message) > limit or len(text) > limit:
+        return f"{text[:limit]}… ({len(message):,} characters in all)"
+    return text
 
 
 class SpyglassError(Exception):

@@ -56,11 +56,11 @@ def render(renderable: RenderableType, width: int = 100, colour: bool = False) -
 
 
 TRACES = """\
-TRACE         STARTED UTC     NAME                       STATUS  DURATION  SPANS    TOKENS      COST
-d4d4d4d40000  11-23 09:03:00  evil \\x1b[31mred\\x1b[0m …  UNSET      100ms      2      10→5  <$0.0001
-c3c3c3c30000  11-23 09:02:00  summarize                  UNSET      800ms      3   400→100         -
-b2b2b2b20000  11-23 09:01:00  support-agent              ERROR      3.00s      3  5000→800   $0.0278
-a1a1a1a10000  11-23 09:00:00  rag-query                  UNSET      1.20s      3  1200→300   $0.0003"""  # noqa: E501
+TRACE         STARTED UTC     NAME               STATUS  ERRORS  DURATION  SPANS    TOKENS      COST
+d4d4d4d40000  11-23 09:03:00  evil \\x1b[31mred…  UNSET        -     100ms      2      10→5  <$0.0001
+c3c3c3c30000  11-23 09:02:00  summarize          UNSET        -     800ms      3   400→100         -
+b2b2b2b20000  11-23 09:01:00  support-agent      ERROR        2     3.00s      3  5000→800   $0.0278
+a1a1a1a10000  11-23 09:00:00  rag-query          UNSET        -     1.20s      3  1200→300   $0.0003"""  # noqa: E501
 
 RAG = """\
 trace a1a1a1a1000000000000000000000001  rag-query  UNSET

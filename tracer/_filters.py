@@ -30,6 +30,7 @@ class TraceFilters(TypedDict, total=False):
     session_id: str | None
     model: str | None
     prompt: str | None
+    errors: bool | None
 
 
 def fts_query(text: str) -> str:
@@ -82,6 +83,13 @@ def trace_filters(
             raise ConfigurationError(f"status must be one of ok, error, unset; got {status!r}")
         where.append("status = ?")
         params.append(_STATUSES[key])
+    errors = filters.get("errors")
+    if errors is not None:
+        if not isinstance(errors, bool):
+            raise ConfigurationError(f"errors must be True, False or None; got {errors!r}")
+        # A failed span anywhere counts, whatever the root's status says: `status` is the
+        # outcome of the root span, `error_count` the failed spans of the whole trace.
+        where.append("error_count > 0" if errors else "error_count = 0")
     if session_id is not None:
         where.append("session_id = ?")
         params.append(session_id)

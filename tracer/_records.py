@@ -19,7 +19,8 @@ from spyglass.tracer import attributes as A
 from spyglass.tracer._cost import Usage, round_usd
 
 _SINCE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$", re.IGNORECASE)
-_MAX_NS = 2**63 - 1
+#: SQLite's integers: a bound past them would overflow the query; it selects all or nothing.
+_MIN_NS, _MAX_NS = -(2**63), 2**63 - 1
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -31,19 +32,28 @@ def iso(ns: int | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _ago(seconds: float) -> int:
+    """Now minus ``seconds``, in epoch nanoseconds, no earlier than SQLite can hold (a window
+    longer than the epoch's age, even an infinite one, means every trace)."""
+    now = time.time_ns()
+    nanoseconds = seconds * 1e9
+    if nanoseconds >= now - _MIN_NS:
+        return _MIN_NS
+    return min(now - int(nanoseconds), _MAX_NS)
+
+
 def parse_since(since: str | datetime | timedelta) -> int:
     """A lower bound on start time, in epoch nanoseconds: ``"90s"``, ``"1h"``, ``"2d"``,
     ``"1w"``, an ISO date or datetime (naive means UTC), a ``datetime`` or a ``timedelta``."""
     if isinstance(since, timedelta):
-        return time.time_ns() - int(since.total_seconds() * 1e9)
+        return _ago(since.total_seconds())
     if isinstance(since, datetime):
         moment = since if since.tzinfo else since.replace(tzinfo=timezone.utc)
-        return min(int(moment.timestamp() * 1e9), _MAX_NS)
+        return max(_MIN_NS, min(int(moment.timestamp() * 1e9), _MAX_NS))
     if isinstance(since, str):
         match = _SINCE.match(since)
         if match:
-            seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
-            return time.time_ns() - int(seconds * 1e9)
+            return _ago(float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()])
         try:
             return parse_since(datetime.fromisoformat(since.strip().replace("Z", "+00:00")))
         except ValueError:
@@ -64,7 +74,12 @@ def _json(raw: str | None) -> object:
 
 @dataclass(frozen=True)
 class TraceSummary:
-    """One row of ``spyglass traces``."""
+    """One row of ``spyglass traces``.
+
+    ``status`` is the root span's outcome; ``error_count`` counts the failed spans anywhere in
+    the trace, so a trace whose root is OK can still have errors (``has_errors``): a tool call
+    that failed and was recovered from.
+    """
 
     trace_id: str
     project: str
@@ -90,6 +105,11 @@ class TraceSummary:
     @property
     def duration_ms(self) -> float:
         return (self.end_ns - self.start_ns) / 1e6
+
+    @property
+    def has_errors(self) -> bool:
+        """Some span of the trace failed, the root or any other."""
+        return self.error_count > 0
 
     @property
     def start_time(self) -> datetime:

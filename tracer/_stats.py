@@ -89,7 +89,8 @@ class ModelStats:
 
 @dataclass
 class PromptStats:
-    """One version of one registered prompt over the window."""
+    """One version of one registered prompt over the window: ``runs`` are the traces that
+    used it, ``errors`` those in which any span failed (not only the root)."""
 
     name: str
     version: str | None
@@ -168,15 +169,16 @@ def _version_key(version: str | None) -> tuple[int, int | str]:
 
 
 def prompt_stats(rows: Iterable[Sequence[object]]) -> list[PromptStats]:
-    """Rows ``(name, version, start_ns, end_ns, status, input, output)``; by name, version."""
+    """Rows ``(name, version, start_ns, end_ns, failed, input, output)``, ``failed`` true for
+    a run in which any span failed; by name, version."""
     acc: dict[tuple[str, str | None], PromptStats] = {}
-    for name, version, start, end, status, input_tokens, output_tokens in rows:
+    for name, version, start, end, failed, input_tokens, output_tokens in rows:
         key = (str(name), None if version is None else str(version))
         stats = acc.get(key)
         if stats is None:
             stats = acc[key] = PromptStats(*key)
         stats.runs += 1
-        stats.errors += status == "ERROR"
+        stats.errors += bool(failed)
         stats.input_tokens += _int(input_tokens)
         stats.output_tokens += _int(output_tokens)
         stats.durations_ms.append((_int(end) - _int(start)) / 1e6)

@@ -63,6 +63,8 @@ _USAGE_COLUMNS = (
     f"{_attr('gen_ai.usage.reasoning.output_tokens')}, "
     f"{_attr('spyglass.usage.counted_elsewhere')}"
 )
+#: The largest LIMIT SQLite takes; a larger count asks for everything anyway.
+MAX_LIMIT = 2**63 - 1
 #: Newest traces probed one by one for a model or prompt filter before listing all matches.
 _WINDOW = 5000
 
@@ -125,15 +127,20 @@ class Store:
         *,
         model: str | None = None,
         prompt: str | None = None,
+        errors: bool | None = None,
         trace_ids: Sequence[str] | None = None,
     ) -> list[TraceSummary]:
         """Newest traces first, filtered; ``since`` takes ``"1h"``, ``"2d"``, a datetime...
 
-        ``model`` keeps traces with a call to a model whose name starts with it; ``prompt``
-        (``name`` or ``name@version``) traces that rendered that registered prompt.
+        ``status`` is the root span's outcome; ``errors=True`` keeps the traces in which any
+        span failed (``error_count > 0``: a failed tool call the root recovered from counts),
+        ``errors=False`` those in which none did. ``model`` keeps traces with a call to a
+        model whose name starts with it; ``prompt`` (``name`` or ``name@version``) traces
+        that rendered that registered prompt.
         """
-        if not isinstance(limit, int) or limit < 1:
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ConfigurationError(f"limit must be a positive integer, got {limit!r}")
+        limit = min(limit, MAX_LIMIT)  # SQLite's LIMIT is a 64-bit integer; more is "all"
         filters = TraceFilters(
             project=project,
             since=since,
@@ -142,6 +149,7 @@ class Store:
             session_id=session_id,
             model=model,
             prompt=prompt,
+            errors=errors,
         )
         rows = None
         if (model or prompt) and not search:
@@ -243,7 +251,10 @@ class Store:
     def search(self, text: str, limit: int = 50) -> list[SearchHit]:
         """Spans whose prompts, outputs, documents or tool calls contain every word, newest
         first."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ConfigurationError(f"limit must be a positive integer, got {limit!r}")
         query = fts_query(text)
+        limit = min(limit, MAX_LIMIT)
         rows = self._query(
             "SELECT s.id, s.trace_id, s.span_id, s.name, s.kind, s.start_ns, t.name, "
             "s.attributes, s.status_message FROM search JOIN spans s ON s.id = search.rowid "
@@ -291,8 +302,9 @@ class Store:
         )
         # A run of a prompt version is a trace that used it (as `prompts diff` counts), not a
         # span: with LangChain both the template span and the model span name the prompt.
+        # A run with a failed span anywhere is an error run, as `prompts diff` counts it.
         prompts = self._query(
-            "SELECT p.prompt_name, p.prompt_version, t.start_ns, t.end_ns, t.status, "
+            "SELECT p.prompt_name, p.prompt_version, t.start_ns, t.end_ns, t.error_count > 0, "
             "t.input_tokens, t.output_tokens FROM (SELECT DISTINCT trace_id, prompt_name, "
             f"prompt_version FROM spans WHERE prompt_name IS NOT NULL{where}) AS p "
             "JOIN traces t ON t.trace_id = p.trace_id",

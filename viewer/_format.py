@@ -58,6 +58,12 @@ def tokens(input_tokens: int | None, output_tokens: int | None) -> str:
     return f"{input_tokens or 0}→{output_tokens or 0}"
 
 
+def errors(count: int) -> tuple[str, str]:
+    """A trace's failed spans as ``(text, style)``: ``-`` for none, the count in red (the
+    root's status alone would hide a failed tool call the trace recovered from)."""
+    return (str(count), "bold red") if count else ("-", "dim")
+
+
 def started(ns: int) -> str:
     """``MM-DD HH:MM:SS`` in UTC: enough to tell recent traces apart in a list."""
     return (iso(ns) or "")[5:19].replace("T", " ")

@@ -26,7 +26,7 @@ from spyglass.viewer._query import TraceQuery, parse_query
 from spyglass.viewer._safe import safe_text
 from spyglass.viewer._trace_table import TraceTable
 
-PLACEHOLDER = "/ to filter: words  model:NAME  status:error  prompt:NAME@V  session:ID"
+PLACEHOLDER = "/ to filter: words  model:NAME  status:error  has:error  prompt:NAME@V  session:ID"
 
 
 class TraceListScreen(Screen[None]):

@@ -1,8 +1,11 @@
-"""The trace list's filter box: free words plus ``model:``, ``status:``, ``prompt:``, ``session:``.
+"""The trace list's filter box: free words plus ``model:``, ``status:``, ``has:``, ``prompt:``,
+``session:``.
 
-``status:error model:gpt-4o refund policy`` keeps failed traces that called a ``gpt-4o*``
-model and whose text contains both words. Values may be quoted (``session:"a b"``). A word
-with an unknown ``key:`` stays a free word, so pasted text such as a URL still searches.
+``status:error model:gpt-4o refund policy`` keeps traces whose root failed, that called a
+``gpt-4o*`` model and whose text contains both words. ``has:error`` keeps the traces in which
+any span failed, a tool call the root recovered from included (``Store.traces(errors=True)``).
+Values may be quoted (``session:"a b"``). A word with an unknown ``key:`` stays a free word, so
+pasted text such as a URL still searches.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ from dataclasses import dataclass
 from spyglass.errors import ConfigurationError
 from spyglass.tracer._filters import TraceFilters
 
-KEYS = ("model", "status", "prompt", "session")
+KEYS = ("model", "status", "has", "prompt", "session")
 STATUSES = ("ok", "error", "unset")
+#: What ``has:`` takes; ``errors`` reads as well as ``error``.
+HAS = ("error", "errors")
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,8 @@ class TraceQuery:
     status: str | None = None
     prompt: str | None = None
     session: str | None = None
+    #: ``has:error``: only traces with a failed span anywhere.
+    errors: bool = False
 
     def filters(self) -> TraceFilters:
         filters: TraceFilters = {}
@@ -35,6 +42,8 @@ class TraceQuery:
             filters["model"] = self.model
         if self.status:
             filters["status"] = self.status
+        if self.errors:
+            filters["errors"] = True
         if self.prompt:
             filters["prompt"] = self.prompt
         if self.session:
@@ -47,7 +56,8 @@ class TraceQuery:
 
 
 def parse_query(raw: str) -> TraceQuery:
-    """Split the filter box's text; a bad ``status:`` is an error naming the choices."""
+    """Split the filter box's text; a bad ``status:`` or ``has:`` is an error naming the
+    choices."""
     try:
         tokens = shlex.split(raw)
     except ValueError:  # an unbalanced quote while typing: take the words as they are
@@ -63,10 +73,14 @@ def parse_query(raw: str) -> TraceQuery:
     status = found.get("status")
     if status is not None and status.lower() not in STATUSES:
         raise ConfigurationError(f"status: takes {', '.join(STATUSES)}; got {status!r}")
+    has = found.get("has")
+    if has is not None and has.lower() not in HAS:
+        raise ConfigurationError(f"has: takes error (a span failed); got {has!r}")
     return TraceQuery(
         words=tuple(words),
         model=found.get("model"),
         status=status.lower() if status else None,
         prompt=found.get("prompt"),
         session=found.get("session"),
+        errors=has is not None,
     )

@@ -33,6 +33,7 @@ _TRACE_COLUMNS = (
     Column("STARTED UTC", width=14),
     Column("NAME", max_width=60),
     Column("STATUS", width=6),
+    Column("ERRORS", "right", width=6),
     Column("DURATION", "right", width=8),
     Column("SPANS", "right", max_width=6),
     Column("TOKENS", "right", max_width=15),
@@ -60,6 +61,7 @@ def traces_table(
             _format.started(s.start_ns),
             safe_text(s.name or "?", single_line=True),
             Text(s.status, style=STATUS_STYLE.get(s.status, "")),
+            _format.errors(s.error_count),
             _format.duration(s.duration_ms),
             str(s.span_count),
             _format.tokens(s.input_tokens, s.output_tokens),
@@ -77,6 +79,8 @@ def trace_header(s: TraceSummary) -> Text:
     head.append(f"  {s.status}", style=STATUS_STYLE.get(s.status, ""))
     head.append(f"\nstarted {_format.started(s.start_ns)} UTC", style="dim")
     head.append(f"  {_format.duration(s.duration_ms)}  {s.span_count} spans", style="dim")
+    if s.error_count:
+        head.append(f" ({s.error_count} failed)", style="red")
     if s.input_tokens or s.output_tokens:
         head.append(f"  {_format.tokens(s.input_tokens, s.output_tokens)} tokens", style="dim")
     if s.cost_usd is not None:

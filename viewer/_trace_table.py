@@ -18,7 +18,19 @@ from spyglass.viewer import _format
 from spyglass.viewer._format import STATUS_STYLE
 from spyglass.viewer._safe import safe_text
 
-_COLUMNS = ("started (UTC)", "name", "status", "duration", "spans", "tokens", "cost", "trace")
+_COLUMNS = (
+    "started (UTC)",
+    "name",
+    "status",
+    "errors",
+    "duration",
+    "spans",
+    "tokens",
+    "cost",
+    "trace",
+)
+
+_NAME_WIDTH = 40
 
 
 def _right(text: str, style: str = "") -> Text:
@@ -40,7 +52,9 @@ class TraceTable(DataTable[Text]):
 
     def on_mount(self) -> None:
         for column in _COLUMNS:
-            self.add_column(column, key=column)
+            # A long name (a whole question, say) must not push the numbers off the screen.
+            width = _NAME_WIDTH if column == "name" else None
+            self.add_column(column, key=column, width=width)
 
     @property
     def current_trace_id(self) -> str | None:
@@ -54,10 +68,13 @@ class TraceTable(DataTable[Text]):
         keep = self.current_trace_id
         self.clear()
         for s in summaries:
+            name = safe_text(s.name or "?", single_line=True)
+            name.truncate(_NAME_WIDTH, overflow="ellipsis")
             self.add_row(
                 Text(_format.started(s.start_ns)),
-                safe_text(s.name or "?", single_line=True),
+                name,
                 Text(s.status, style=STATUS_STYLE.get(s.status, "")),
+                _right(*_format.errors(s.error_count)),
                 _right(_format.duration(s.duration_ms)),
                 _right(str(s.span_count)),
                 _right(_format.tokens(s.input_tokens, s.output_tokens)),

@@ -2,16 +2,20 @@
 
 The root group lives here; each group of commands has its own module (``_traces``: traces,
 show, search, stats, ui; ``_prompts``; ``_eval``: eval and score; ``_demo``), and what they
-share (``--db``, ``--json``, one-line errors, the console) is in ``_common``. Start-up stays
+share (``--db``, ``--json``, one-line errors, the console) is in ``_common``. A
+``SpyglassError`` becomes one line on stderr and exit status 1, and so does click's own
+complaint about the command line (an unknown option, a bad value, a missing argument:
+``OneLineErrors``), so a script sees one kind of failure. Start-up stays
 fast because these modules import only ``click`` at module level: each command imports the
-store, the viewer or a framework when it runs. A ``SpyglassError`` becomes one line on stderr
-and exit status 1; ``--json`` output is documented in the README and kept stable.
+store, the viewer or a framework when it runs. ``--json`` output is documented in the README
+and kept stable.
 """
 
 from __future__ import annotations
 
 import click
 
+from spyglass.cli._common import OneLineErrors
 from spyglass.cli._demo import demo
 from spyglass.cli._eval import eval_group, score_command
 from spyglass.cli._prompts import prompts_group
@@ -20,7 +24,9 @@ from spyglass.cli._traces import search, show, stats, traces, ui
 __all__ = ["main"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    "spyglass", cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(package_name="spyglass-trace", prog_name="spyglass")
 def main() -> None:
     """spyglass: local-first LLM tracing and prompt versioning.

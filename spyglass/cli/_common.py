@@ -11,11 +11,11 @@ import json
 import os
 import sqlite3
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -41,12 +41,66 @@ def json_option(help: str = JSON_HELP) -> Callable[[F], F]:
 
 
 def fail(message: str) -> None:
-    click.echo(f"spyglass: error: {message}", err=True)
+    from spyglass.errors import one_line
+
+    click.echo(f"spyglass: error: {one_line(message)}", err=True)
     sys.exit(1)
 
 
+#: Raised (click 8.2+) by a group run without a command; click 8.1 prints the help itself.
+_NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+class OneLineErrors(click.Group):
+    """The ``spyglass`` group: click's usage errors as one line on stderr and exit status 1.
+
+    Click prints a usage block and exits with 2; spyglass's errors are one line and 1, and a
+    caller should not have to tell the two apart. A group run without a command prints its
+    help and exits with 0, as click did before 8.2.
+    """
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        def run() -> Any:  # click's errors raised to us rather than printed by click
+            return super(OneLineErrors, self).main(
+                args,
+                prog_name,
+                complete_var,
+                standalone_mode=False,
+                windows_expand_args=windows_expand_args,
+                **extra,
+            )
+
+        if not standalone_mode:
+            return run()
+        try:
+            code = run()
+        except _NO_ARGS_IS_HELP as exc:
+            click.echo(exc.ctx.get_help())
+            sys.exit(0)
+        except click.UsageError as exc:
+            where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+            fail(exc.format_message().rstrip(".") + where)
+        except click.ClickException as exc:
+            fail(exc.format_message())
+        except click.Abort:
+            fail("aborted")
+        # Without standalone mode click returns what the command returned (None), or the
+        # status of an explicit exit (--help, --version).
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 def errors_to_exit(fn: F) -> F:
-    """Turn spyglass's own errors into one line on stderr and exit status 1."""
+    """Turn spyglass's own errors, and the system's refusals of a path given on the command
+    line (a name too long, no permission, a full disk), into one line on stderr and exit
+    status 1."""
 
     @wraps(fn)
     def wrapper(*args: object, **kwargs: object) -> object:
@@ -58,6 +112,11 @@ def errors_to_exit(fn: F) -> F:
             fail(str(exc))
         except KeyboardInterrupt:
             sys.exit(130)
+        except OSError as exc:
+            if isinstance(exc, BrokenPipeError):
+                raise  # the reader went away (`| head`): click ends quietly
+            where = f": {exc.filename}" if exc.filename is not None else ""
+            fail(f"{exc.strerror or exc}{where}")
         return None
 
     return wrapper  # type: ignore[return-value]

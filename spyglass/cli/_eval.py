@@ -80,7 +80,7 @@ def eval_list(db: str | None, limit: int, as_json: bool) -> None:
     from spyglass.evaluation._store import list_runs
 
     with reading(db) as conn:
-        runs = list_runs(conn, limit)
+        runs = list_runs(conn, min(limit, 2**63 - 1))  # SQLite's largest LIMIT: "all"
     if as_json:
         print_json([run.to_dict() for run in runs])
         return

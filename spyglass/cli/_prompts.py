@@ -60,10 +60,7 @@ def _read_template(file: str | None, text: str | None, chat: bool) -> object:
     if (file is None) == (text is None):
         raise PromptError("give the template with exactly one of --file or --template")
     if file is not None:
-        try:
-            body = sys.stdin.read() if file == "-" else _read(file)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise PromptError(f"cannot read {file}: {exc}") from None
+        body = _read_stdin() if file == "-" else _read(file)
         # Editors end files with a newline; it is not part of the prompt.
         body = body[:-1] if body.endswith("\n") else body
     else:
@@ -74,7 +71,22 @@ def _read_template(file: str | None, text: str | None, chat: bool) -> object:
 
 
 def _read(file: str) -> str:
-    return Path(file).read_text(encoding="utf-8")
+    from spyglass.prompts._files import read_limited
+
+    return read_limited(Path(file))
+
+
+def _read_stdin() -> str:
+    from spyglass.errors import PromptError
+    from spyglass.prompts._files import MAX_FILE_BYTES
+
+    try:
+        body = sys.stdin.read(MAX_FILE_BYTES + 1)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PromptError(f"cannot read stdin: {exc}") from None
+    if len(body) > MAX_FILE_BYTES:
+        raise PromptError(f"stdin holds more than {MAX_FILE_BYTES:,} characters")
+    return body
 
 
 @prompts_group.command()
@@ -277,8 +289,16 @@ def export_prompts(db: str | None, path: str, fmt: str | None) -> None:
     if path == "-":
         click.echo(export_text(reader, fmt or "json"), nl=False)
         return
+    from spyglass.errors import PromptError
+
     target = Path(path)
-    write_atomically(target, export_text(reader, format_for(target, fmt)))
+    if target.is_dir():  # the rename at the end would fail: say so before any work
+        raise PromptError(f"cannot write {path}: it is a directory; give a file name")
+    text = export_text(reader, format_for(target, fmt))
+    try:
+        write_atomically(target, text)
+    except OSError as exc:
+        raise PromptError(f"cannot write {path}: {exc.strerror or exc}") from None
     click.echo(f"exported {len(reader.names())} prompts to {os.fspath(target)}")
 
 
@@ -293,8 +313,12 @@ def import_prompts(db: str | None, path: str, fmt: str | None, as_json: bool) ->
     from spyglass.errors import PromptError
 
     if not Path(path).is_file():  # before opening the registry, which would create the file
-        raise PromptError(f"cannot read {path}: no such file")
-    result = _registry(db).import_from(path, fmt)
+        what = "it is a directory" if Path(path).is_dir() else "no such file"
+        raise PromptError(f"cannot read {path}: {what}")
+    from spyglass.prompts._files import read_document
+
+    document = read_document(Path(path), fmt)  # a bad file leaves no new database behind
+    result = _registry(db)._import_document(document)
     if as_json:
         print_json(result.to_dict())
         return

@@ -47,7 +47,14 @@ def _store(db: str | None) -> Store:
     "--status",
     type=click.Choice(["ok", "error", "unset"], case_sensitive=False),
     default=None,
-    help="Only traces with this status.",
+    help="Only traces whose root span ended with this status.",
+)
+@click.option(
+    "--errors",
+    "errors",
+    is_flag=True,
+    default=None,
+    help="Only traces in which any span failed, whatever the root's status.",
 )
 @click.option(
     "--search", "search", default=None, help="Only traces whose text contains these words."
@@ -64,10 +71,16 @@ def traces(
     status: str | None,
     search: str | None,
     session_id: str | None,
+    errors: bool | None,
     follow: bool,
     as_json: bool,
 ) -> None:
-    """List recent traces, newest first; --follow prints new ones as they land."""
+    """List recent traces, newest first; --follow prints new ones as they land.
+
+    STATUS is the root span's outcome; ERRORS counts the failed spans anywhere in the trace
+    (a tool call that failed inside a trace that went on counts). --errors keeps the traces
+    with any; --status error those whose root failed.
+    """
     from spyglass.viewer._static import empty, traces_table
 
     store = _store(db)
@@ -77,6 +90,7 @@ def traces(
         "status": status,
         "search": search,
         "session_id": session_id,
+        "errors": errors,
     }
     if follow:
         _follow(store, filters, limit, as_json)
@@ -203,7 +217,11 @@ def stats(db: str | None, since: str | None, project: str | None, as_json: bool)
 @db_option
 @errors_to_exit
 def ui(db: str | None) -> None:
-    """Browse traces interactively: filter, span tree, messages, documents."""
+    """Browse traces interactively: filter, span tree, messages, documents.
+
+    The filter box takes free words plus model:NAME, status:error (the root failed),
+    has:error (any span failed), prompt:NAME@V and session:ID; ? shows every key.
+    """
     store = _store(db)  # a missing or foreign file is one line on stderr, before any screen
     from spyglass.viewer._app import make_app
 
