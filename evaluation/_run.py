@@ -80,7 +80,8 @@ def _same_file(a: Path, b: Path) -> bool:
 @contextmanager
 def _storage(db: str | Path | None, autolog: Autolog) -> Iterator[Storage]:
     """Where the run's traces and rows go (see the module docstring)."""
-    from spyglass.tracer._runtime import active, default_db, ensure
+    from spyglass.tracer._config import default_db
+    from spyglass.tracer._runtime import active, ensure
 
     pipeline = active()
     if pipeline is None:

@@ -107,7 +107,7 @@ class PromptRegistry(RegistryReader):
 
     def __init__(self, db: str | os.PathLike[str] | None = None) -> None:
         if db is None:
-            from spyglass.tracer._runtime import default_db
+            from spyglass.tracer._config import default_db
 
             db = default_db()
         super().__init__(open_for_write, Path(db))

@@ -24,15 +24,11 @@ from types import ModuleType
 from spyglass.errors import ConfigurationError, IntegrationNotAvailable
 from spyglass.integrations import INTEGRATIONS
 from spyglass.integrations._hooks import PostImportFinder
+from spyglass.tracer._config import content_allowed_by_env, default_db, default_project
 from spyglass.tracer._integration import IntegrationContext, Uninstall
 from spyglass.tracer._pipeline import Pipeline, Settings, otlp_endpoint_from_env
 from spyglass.tracer._redact import make_redactor
-from spyglass.tracer._runtime import (
-    active,
-    content_allowed_by_env,
-    default_db,
-    default_project,
-)
+from spyglass.tracer._runtime import active
 from spyglass.tracer._runtime import replace as replace_active
 
 logger = logging.getLogger("spyglass")

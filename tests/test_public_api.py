@@ -174,3 +174,41 @@ def test_cli_help_imports_nothing_heavy() -> None:
         )
         for m in modules
     )
+
+
+def test_read_commands_on_the_default_file_load_no_sdk(tmp_path: object) -> None:
+    """The default file's path comes from the environment (``tracer._config``), not from the
+    module holding the active pipeline, which imports the OTel SDK."""
+    import os
+
+    db = f"{tmp_path}/default.db"
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import spyglass; spyglass.Store  # noqa\n"
+            f"from spyglass.tracer._db import open_for_write; open_for_write({db!r}).close()",
+        ],
+        check=True,
+    )
+    script = (
+        "import sys; sys.argv=['spyglass','traces']\n"
+        "from spyglass.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('\\n'.join(sys.modules))"
+    )
+    env = {**os.environ, "SPYGLASS_DB": db}
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+    )
+    assert "no traces" in out.stdout
+    assert not [m for m in out.stdout.split() if m.startswith("opentelemetry")]
+
+
+def test_autolog_defers_importlib_abc_to_the_first_watched_import(tmp_path: object) -> None:
+    modules = _imported_after(
+        f"import spyglass; spyglass.autolog(db={str(tmp_path) + '/x.db'!r}, integrations=())"
+    )
+    already = _imported_after("pass")  # whatever the interpreter's start-up loads anyway
+    assert "spyglass.integrations._hooks" in modules
+    assert "importlib.abc" in already or "importlib.abc" not in modules

@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from spyglass.errors import DatabaseNotFound
+from spyglass.tracer._config import default_db
 from spyglass.tracer._db import database_error, open_for_read, open_for_write
 from spyglass.tracer._ids import executor, resolve_run, resolve_span, resolve_trace
 from spyglass.tracer._records import iso
@@ -119,9 +120,7 @@ def connection(db: Db) -> Iterator[sqlite3.Connection]:
     if isinstance(db, sqlite3.Connection):
         yield db
         return
-    if db is None:  # _runtime loads the OTel SDK: read commands that name a file skip it
-        from spyglass.tracer._runtime import default_db
-
+    if db is None:
         db = default_db()
     conn = open_for_read(Path(db))
     try:
@@ -144,8 +143,6 @@ def _score_db(db: str | os.PathLike[str] | None) -> Path:
         return Path(db)
     if pipeline is not None and pipeline.settings.db is not None:
         return Path(pipeline.settings.db)
-    from spyglass.tracer._runtime import default_db
-
     return default_db()
 
 

@@ -79,7 +79,7 @@ class Store:
         self, db: str | os.PathLike[str] | None = None, *, prices: PriceBook | None = None
     ) -> None:
         if db is None:
-            from spyglass.tracer._runtime import default_db
+            from spyglass.tracer._config import default_db
 
             db = default_db()
         self.path = Path(db)

@@ -142,7 +142,7 @@ def db_path(db: str | None) -> Path:
     """``--db``, else ``$SPYGLASS_DB``, else ``./spyglass.db``."""
     if db is not None:
         return Path(db)
-    from spyglass.tracer._runtime import default_db
+    from spyglass.tracer._config import default_db
 
     return default_db()
 

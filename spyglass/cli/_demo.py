@@ -249,7 +249,7 @@ def run_all(db: str, versions: Sequence[PromptVersion], with_langchain: bool) ->
 
 def db_flag(db: str) -> str:
     """`` --db PATH`` for the commands to try next, unless ``db`` is the default file."""
-    from spyglass.tracer._runtime import default_db
+    from spyglass.tracer._config import default_db
 
     if Path(db).resolve() == default_db().resolve():
         return ""
