@@ -25,7 +25,13 @@ from typing import Any
 
 from spyglass.errors import ConfigurationError
 from spyglass.tracer._cost import PriceBook, Usage, total_cost
-from spyglass.tracer._db import database_error, open_for_read
+from spyglass.tracer._db import (
+    check_shared_memory_for_read,
+    close_safely,
+    database_error,
+    open_for_read,
+    shared_memory_writable,
+)
 from spyglass.tracer._filters import TraceFilters, chunks, fts_query, trace_filters
 from spyglass.tracer._ids import resolve_trace
 from spyglass.tracer._records import (
@@ -84,6 +90,8 @@ class Store:
             db = default_db()
         self.path = Path(db)
         self._conn = open_for_read(self.path)
+        # Whether SQLite mapped the -shm writable: if it turns read-only, a query would be SIGBUS.
+        self._shm_mapped_writable = shared_memory_writable(self.path)
         self._lock = threading.Lock()
         self._prices = prices
 
@@ -94,7 +102,7 @@ class Store:
         return self._prices
 
     def close(self) -> None:
-        self._conn.close()
+        close_safely(self._conn, self.path)
 
     def __enter__(self) -> Store:
         return self
@@ -112,6 +120,7 @@ class Store:
     ) -> list[tuple[Any, ...]]:
         try:
             with self._lock:
+                check_shared_memory_for_read(self.path, mapped_writable=self._shm_mapped_writable)
                 return self._conn.execute(sql, params).fetchall()
         except sqlite3.DatabaseError as exc:
             raise database_error(exc, self.path) from exc
@@ -320,4 +329,5 @@ class Store:
     ) -> list[ScoreRecord]:
         """Stored scores, oldest first, by trace (id or unique prefix), name or eval run."""
         with self._lock:
+            check_shared_memory_for_read(self.path, mapped_writable=self._shm_mapped_writable)
             return scores(self._conn, trace_id=trace_id, name=name, run=run)
