@@ -40,6 +40,13 @@ def json_option(help: str = JSON_HELP) -> Callable[[F], F]:
     return click.option("--json", "as_json", is_flag=True, help=help)
 
 
+def limit_option(default: int, help: str | None = None) -> Callable[[F], F]:
+    """``-n N``: how many rows, at least one."""
+    return click.option(
+        "-n", "limit", type=click.IntRange(min=1), default=default, show_default=True, help=help
+    )
+
+
 def fail(message: str) -> None:
     from spyglass.errors import one_line
 

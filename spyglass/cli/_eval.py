@@ -16,6 +16,7 @@ from spyglass.cli._common import (
     db_path,
     errors_to_exit,
     json_option,
+    limit_option,
     print_json,
     print_renderable,
     reading,
@@ -72,7 +73,7 @@ def eval_run(
 
 @eval_group.command("list")
 @db_option
-@click.option("-n", "limit", type=click.IntRange(min=1), default=20, show_default=True)
+@limit_option(20)
 @json_option()
 @errors_to_exit
 def eval_list(db: str | None, limit: int, as_json: bool) -> None:

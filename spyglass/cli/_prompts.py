@@ -22,6 +22,7 @@ from spyglass.cli._common import (
     db_path,
     errors_to_exit,
     json_option,
+    limit_option,
     print_json,
     print_renderable,
 )
@@ -242,14 +243,7 @@ def diff(db: str | None, name: str, a: str, b: str, as_json: bool) -> None:
 @prompts_group.command()
 @db_option
 @click.argument("ref")
-@click.option(
-    "-n",
-    "limit",
-    type=click.IntRange(min=1),
-    default=20,
-    show_default=True,
-    help="How many traces.",
-)
+@limit_option(20, "How many traces.")
 @json_option()
 @errors_to_exit
 def traces(db: str | None, ref: str, limit: int, as_json: bool) -> None:

@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from spyglass.cli._common import console, db_option, errors_to_exit, json_option, print_json
+from spyglass.cli._common import (
+    console,
+    db_option,
+    errors_to_exit,
+    json_option,
+    limit_option,
+    print_json,
+)
 
 if TYPE_CHECKING:
     from spyglass.tracer._filters import TraceFilters
@@ -33,14 +40,7 @@ def _store(db: str | None) -> Store:
 
 @click.command()
 @db_option
-@click.option(
-    "-n",
-    "limit",
-    type=click.IntRange(min=1),
-    default=20,
-    show_default=True,
-    help="How many traces.",
-)
+@limit_option(20, "How many traces.")
 @click.option("--project", default=None, help="Only this project.")
 @click.option("--since", default=None, help="Only traces started since: 30m, 1h, 2d, 1w or a date.")
 @click.option(
@@ -166,14 +166,7 @@ def show(db: str | None, trace_id: str, full: bool, as_json: bool) -> None:
 @click.command()
 @db_option
 @click.argument("text")
-@click.option(
-    "-n",
-    "limit",
-    type=click.IntRange(min=1),
-    default=50,
-    show_default=True,
-    help="How many matching spans.",
-)
+@limit_option(50, "How many matching spans.")
 @json_option("JSON: a list of matching spans.")
 @errors_to_exit
 def search(db: str | None, text: str, limit: int, as_json: bool) -> None:
