@@ -87,9 +87,9 @@ def _storage(db: str | Path | None, autolog: Autolog) -> Iterator[Storage]:
     if pipeline is None:
         path = Path(db) if db is not None else default_db()
         autolog(db=path)
-        active = ensure()
+        started = ensure()
         try:
-            yield Storage(path, active.settings.project, True, active.flush)
+            yield Storage(path, started.settings.project, True, started.flush)
         finally:
             autolog(disable=True)
         return

@@ -10,13 +10,13 @@ connection, a plain one), so each reader keeps its own locking and error transla
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from spyglass.errors import AmbiguousTraceId, RunNotFound, TraceNotFound
 
 HEX = re.compile(r"^[0-9a-f]+$")
-Query = Callable[[str, Sequence[object]], list[tuple[Any, ...]]]
+Query = Callable[[str, tuple[object, ...]], list[tuple[Any, ...]]]
 
 
 def hex_prefix(text: object) -> str | None:
