@@ -73,6 +73,7 @@ SURFACE = {
     ],
     "spyglass.errors": [
         "AmbiguousTraceId",
+        "CollectorError",
         "ConfigurationError",
         "CorruptDatabase",
         "DatabaseError",
