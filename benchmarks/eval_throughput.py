@@ -30,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import spyglass
-from spyglass._eval_types import EvalCase, RetrievedDocument, TraceFacts
+from spyglass.evaluation._case import EvalCase, RetrievedDocument, TraceFacts
 from spyglass.evaluators import (
     contains,
     exact_match,

@@ -2,7 +2,7 @@
 
     python benchmarks/langchain_overhead.py [--rounds 15] [--calls 150]
 
-The chain is the demo's (``spyglass._demo_langchain.build_chain``): a scored retriever over an
+The chain is the demo's (``spyglass.demo.build_chain``): a scored retriever over an
 in-memory vector store (k=4), a chat prompt, a stand-in chat model that reports token usage, a
 string parser: 9 runs, so 9 spans, per call. Variants, in one process:
 
@@ -50,7 +50,7 @@ from opentelemetry.context import get_current
 from opentelemetry.trace import Span, Tracer, set_span_in_context
 
 import spyglass
-from spyglass._demo_langchain import QUESTIONS, build_chain
+from spyglass.demo import QUESTIONS, build_chain
 from spyglass.integrations.langchain import SpyglassCallbackHandler
 from spyglass.tracer._lite import LiteSpan, LiteTracer
 from spyglass.tracer._pipeline import Pipeline, Settings

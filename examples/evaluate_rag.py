@@ -30,7 +30,7 @@ from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 from rich.console import Console
 
 import spyglass
-from spyglass._demo_langchain import DemoChatModel, build_retriever, format_docs
+from spyglass.demo import DemoChatModel, build_retriever, format_docs
 from spyglass.evaluators import (
     LLMJudge,
     contains,
@@ -41,6 +41,7 @@ from spyglass.evaluators import (
     mrr,
 )
 from spyglass.prompts import PromptVersion
+from spyglass.viewer import comparison_view
 
 DATASET = Path(__file__).with_name("rag_eval_dataset.jsonl")
 PROMPT = "rag-qa"
@@ -98,7 +99,7 @@ def main(db: str) -> int:
     ]
     comparison = runs[0].compare(runs[1])
     console = Console()
-    console.print(comparison)
+    console.print(comparison_view(comparison, width=console.width))
     console.print(f"\nNext: spyglass eval show {PROMPT}@2 --failed --db {db}")
     spyglass.autolog(disable=True)
     return len(comparison.regressions)

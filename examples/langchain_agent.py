@@ -19,7 +19,7 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.tools import tool
 
 import spyglass
-from spyglass._demo_langchain import ScriptedToolModel  # an offline tool-calling model
+from spyglass.demo import ScriptedToolModel  # an offline tool-calling model
 
 USAGE = UsageMetadata(input_tokens=52, output_tokens=18, total_tokens=70)
 

@@ -23,7 +23,7 @@ from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrou
 import spyglass
 
 # Offline stand-ins for a provider's embeddings and chat model (see their docstrings).
-from spyglass._demo_langchain import QUESTIONS, DemoChatModel, build_retriever, format_docs
+from spyglass.demo import QUESTIONS, DemoChatModel, build_retriever, format_docs
 
 
 def build_chain(k: int = 4) -> Runnable[str, str]:

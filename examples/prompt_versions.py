@@ -109,7 +109,7 @@ def run_with_langchain(versions: tuple[PromptVersion, ...]) -> None:
     from langchain_core.output_parsers import StrOutputParser
     from langchain_core.runnables import RunnableLambda, RunnablePassthrough
 
-    from spyglass._demo_langchain import DemoChatModel, build_retriever, format_docs
+    from spyglass.demo import DemoChatModel, build_retriever, format_docs
 
     retrieve = build_retriever(k=2) | RunnableLambda(format_docs, name="format_docs")
     for version in versions:
@@ -155,7 +155,7 @@ def main() -> None:
 
     from rich.console import Console
 
-    from spyglass.prompts._render import diff_view
+    from spyglass.viewer import diff_view
 
     console = Console(highlight=False)
     console.print()

@@ -8,37 +8,53 @@ callback runs right after the module's code has executed. Removing the finder un
 
 from __future__ import annotations
 
-import importlib.abc
+import functools
 import importlib.machinery
 import logging
 import sys
 import threading
 from collections.abc import Callable, Sequence
 from types import ModuleType
+from typing import Any
 
 logger = logging.getLogger("spyglass")
 
 Callback = Callable[[ModuleType], None]
 
 
-class _HookedLoader(importlib.abc.Loader):
-    def __init__(self, inner: importlib.abc.Loader, on_loaded: Callable[[ModuleType], None]):
-        self._inner = inner
-        self._on_loaded = on_loaded
+@functools.cache
+def _hooked_loader_class() -> type[Any]:
+    """The loader wrapper, built on first use: ``importlib.abc`` (and the ``importlib.resources``
+    it imports) then loads when a watched library is imported, which costs far more anyway,
+    not in ``autolog()``."""
+    import importlib.abc
 
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
-        return self._inner.create_module(spec)
+    class HookedLoader(importlib.abc.Loader):
+        def __init__(self, inner: importlib.abc.Loader, on_loaded: Callback) -> None:
+            self._inner = inner
+            self._on_loaded = on_loaded
 
-    def exec_module(self, module: ModuleType) -> None:
-        self._inner.exec_module(module)
-        self._on_loaded(module)
+        def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+            return self._inner.create_module(spec)
 
-    def __getattr__(self, name: str) -> object:  # e.g. get_resource_reader, is_package
-        return getattr(self._inner, name)
+        def exec_module(self, module: ModuleType) -> None:
+            self._inner.exec_module(module)
+            self._on_loaded(module)
+
+        def __getattr__(self, name: str) -> object:  # e.g. get_resource_reader, is_package
+            return getattr(self._inner, name)
+
+    return HookedLoader
 
 
-class PostImportFinder(importlib.abc.MetaPathFinder):
-    """Calls ``callback(module)`` after ``name`` is imported; at once if it already is."""
+class PostImportFinder:
+    """Calls ``callback(module)`` after ``name`` is imported; at once if it already is.
+
+    A meta path finder by protocol (``find_spec``), not by subclassing ``importlib.abc``.
+    """
+
+    def invalidate_caches(self) -> None:
+        """Nothing cached (``importlib.invalidate_caches`` calls this on every finder)."""
 
     def __init__(self) -> None:
         self._watched: dict[str, list[Callback]] = {}
@@ -83,7 +99,7 @@ class PostImportFinder(importlib.abc.MetaPathFinder):
             self._busy.name = None
         if spec is None or spec.loader is None:
             return None
-        spec.loader = _HookedLoader(spec.loader, self._fire)
+        spec.loader = _hooked_loader_class()(spec.loader, self._fire)
         return spec
 
     def _fire(self, module: ModuleType) -> None:

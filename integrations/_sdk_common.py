@@ -52,6 +52,7 @@ from spyglass.integrations._sdk_streams import (
 )
 from spyglass.tracer import attributes as A
 from spyglass.tracer._integration import IntegrationContext
+from spyglass.tracer._lite import collect
 from spyglass.tracer._trace import record_error
 
 logger = logging.getLogger("spyglass")
@@ -153,10 +154,10 @@ class Instrumentation:
                 attributes[A.GEN_AI_REQUEST_MODEL] = model
             if op.kind == "LLM":
                 attributes[A.GEN_AI_REQUEST_STREAM] = op.streams(kwargs)
-            _gather(attributes, server_attributes, instance)
+            collect(attributes, server_attributes, instance)
             capture = self.ctx.capture_content
             for extract in op.request:
-                _gather(attributes, extract, sent, capture)
+                collect(attributes, extract, sent, capture)
             parent = framework_llm_span()
             span = self.ctx.tracer.start_span(
                 f"{op.operation} {model}" if isinstance(model, str) and model else op.operation,
@@ -168,13 +169,6 @@ class Instrumentation:
         except Exception:
             logger.warning("spyglass could not start a %s span", op.integration, exc_info=True)
             return None
-
-
-def _gather(into: dict[str, AttributeValue], extract: Callable[..., Pairs], *args: object) -> None:
-    try:
-        into.update(extract(*args))
-    except Exception:
-        logger.debug("spyglass extractor %s failed", extract.__name__, exc_info=True)
 
 
 def server_attributes(instance: object) -> Pairs:

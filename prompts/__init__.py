@@ -7,7 +7,7 @@ linked to each version did), and imports / exports the registry as one JSON or Y
 ``prompt_attributes(metadata)`` is the same link for integrations reading a framework
 template's metadata.
 
-Names resolve on first use, so the CLI can import ``spyglass.prompts._cli`` without loading
+Names resolve on first use, so the CLI can import ``spyglass.cli._prompts`` without loading
 SQLite code or any framework.
 """
 

@@ -58,7 +58,6 @@ from spyglass.prompts._version import PromptVersion, iso_utc, to_ns
 MAX_FILE_BYTES = 8 * 1024 * 1024
 FORMAT_KEY = "spyglass_prompts"
 FORMAT_VERSION = 1
-FORMATS = ("json", "yaml")
 
 
 @dataclass(frozen=True)

@@ -84,9 +84,9 @@ def _is_spyglass(span: Span) -> bool:
 
 def _attach_processor(span: Span) -> None:
     """Add the processor to the provider that made ``span``, if it is the active pipeline's."""
-    from spyglass.tracer import _runtime
+    from spyglass.tracer._runtime import active
 
-    pipeline = _runtime.active()
+    pipeline = active()
     if pipeline is None or pipeline.resource is not span.resource:
         return
     with _attach_lock:

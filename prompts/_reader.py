@@ -35,7 +35,9 @@ from spyglass.prompts._refs import (
     split_ref,
 )
 from spyglass.prompts._version import VERSION_COLUMNS, PromptVersion, from_ns, iso_utc
+from spyglass.tracer._db import database_error
 from spyglass.tracer._records import TraceSummary
+from spyglass.tracer._score_stats import mean_scores_for_traces
 
 #: ``traces`` columns in ``TraceSummary`` field order.
 TRACE_COLUMNS = (
@@ -98,13 +100,11 @@ class RegistryReader:
         return self._conn
 
     def _query(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
-        from spyglass.tracer._db import _translate
-
         with self._lock:
             try:
                 return self._connection().execute(sql, params).fetchall()
             except sqlite3.DatabaseError as exc:
-                raise _translate(exc, self.path) from exc
+                raise database_error(exc, self.path) from exc
 
     # -- lookups ---------------------------------------------------------------------------------
 
@@ -241,7 +241,6 @@ class RegistryReader:
         stats = RunStats.from_rows(version.ref, [row[:4] for row in rows])
         if not rows:
             return stats
-        from spyglass._scores import mean_scores_for_traces  # the scores' own reader
 
         with self._lock:
             means = mean_scores_for_traces(self._connection(), [row[4] for row in rows])

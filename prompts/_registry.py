@@ -37,7 +37,7 @@ from spyglass.prompts._template import (
     variables_of,
 )
 from spyglass.prompts._version import PromptVersion
-from spyglass.tracer._db import _translate, open_for_write
+from spyglass.tracer._db import database_error, open_for_write
 
 _INSERT = (
     "INSERT INTO prompt_versions (name, version, kind, template, variables, hash, message, "
@@ -108,7 +108,7 @@ class PromptRegistry(RegistryReader):
 
     def __init__(self, db: str | os.PathLike[str] | None = None) -> None:
         if db is None:
-            from spyglass.tracer._runtime import default_db
+            from spyglass.tracer._config import default_db
 
             db = default_db()
         super().__init__(open_for_write, Path(db))
@@ -124,7 +124,7 @@ class PromptRegistry(RegistryReader):
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.DatabaseError as exc:
-                raise _translate(exc, self.path) from exc
+                raise database_error(exc, self.path) from exc
             try:
                 yield conn
                 conn.execute("COMMIT")
@@ -132,7 +132,7 @@ class PromptRegistry(RegistryReader):
                 if conn.in_transaction:  # SQLite rolls back by itself on some errors
                     conn.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.DatabaseError):
-                    raise _translate(exc, self.path) from exc
+                    raise database_error(exc, self.path) from exc
                 raise
 
     def register(

@@ -27,8 +27,8 @@ __all__ = [
 if TYPE_CHECKING:
     from spyglass._autolog import autolog, flush
     from spyglass._evaluate import evaluate
-    from spyglass._scores import score
     from spyglass.prompts._registry import PromptRegistry
+    from spyglass.tracer._scores import score
     from spyglass.tracer._store import Store
     from spyglass.tracer._trace import trace
 
@@ -39,7 +39,7 @@ _LAZY = {
     "Store": ("spyglass.tracer._store", "Store"),
     "PromptRegistry": ("spyglass.prompts._registry", "PromptRegistry"),
     "evaluate": ("spyglass._evaluate", "evaluate"),
-    "score": ("spyglass._scores", "score"),
+    "score": ("spyglass.tracer._scores", "score"),
 }
 
 

@@ -28,11 +28,13 @@ from types import ModuleType
 from spyglass.errors import ConfigurationError, IntegrationNotAvailable
 from spyglass.integrations import INTEGRATIONS
 from spyglass.integrations._hooks import PostImportFinder
-from spyglass.tracer import _runtime
 from spyglass.tracer import attributes as A
+from spyglass.tracer._config import content_allowed_by_env, default_db, default_project
 from spyglass.tracer._integration import IntegrationContext, Uninstall
 from spyglass.tracer._pipeline import Pipeline, Settings, otlp_endpoint_from_env
 from spyglass.tracer._redact import make_redactor
+from spyglass.tracer._runtime import active, settings_for_children
+from spyglass.tracer._runtime import replace as replace_active
 
 logger = logging.getLogger("spyglass")
 
@@ -115,9 +117,9 @@ def _settings(
     except ValueError as exc:
         raise ConfigurationError(str(exc)) from exc
     return Settings(
-        db=Path(db) if db is not None else _runtime.default_db(),
-        project=project or _runtime.default_project(),
-        capture_content=capture_content and _runtime.content_allowed_by_env(),
+        db=Path(db) if db is not None else default_db(),
+        project=project or default_project(),
+        capture_content=capture_content and content_allowed_by_env(),
         otlp_endpoint=otlp_endpoint or otlp_endpoint_from_env(),
         redactor=redactor,
     )
@@ -169,7 +171,7 @@ def autolog(
             return
         _disable()
         pipeline = Pipeline(settings)
-        previous = _runtime.replace(pipeline)
+        previous = replace_active(pipeline)
         if previous is not None:
             previous.shutdown()
         state = _Installed(
@@ -179,7 +181,7 @@ def autolog(
             environ_before=os.environ.get(A.ENV_CHILD_SETTINGS),
         )
         _installed = state
-        os.environ[A.ENV_CHILD_SETTINGS] = _runtime.settings_for_children(settings, redact)
+        os.environ[A.ENV_CHILD_SETTINGS] = settings_for_children(settings, redact)
         ctx = IntegrationContext(
             tracer=pipeline.tracer, lite=pipeline.lite, capture_content=settings.capture_content
         )
@@ -209,7 +211,7 @@ def _disable() -> None:
     with _lock:
         state, _installed = _installed, None
         if state is None:
-            previous = _runtime.replace(None)
+            previous = replace_active(None)
             if previous is not None:
                 previous.shutdown()
             return
@@ -226,8 +228,8 @@ def _disable() -> None:
                 uninstall()
             except Exception:
                 logger.warning("spyglass could not uninstall an integration", exc_info=True)
-        if _runtime.active() is state.pipeline:
-            _runtime.replace(None)
+        if active() is state.pipeline:
+            replace_active(None)
         state.pipeline.shutdown()
 
 
@@ -244,5 +246,5 @@ def flush(timeout: float = 10.0) -> bool:
             streams.end_open_streams()
         except Exception:
             logger.warning("spyglass could not end open streams", exc_info=True)
-    pipeline = _runtime.active()
+    pipeline = active()
     return pipeline.flush(timeout) if pipeline is not None else True

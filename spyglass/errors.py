@@ -7,6 +7,26 @@ capped, so no input, however large, makes a huge message.
 
 from __future__ import annotations
 
+__all__ = [
+    "AmbiguousTraceId",
+    "CollectorError",
+    "ConfigurationError",
+    "CorruptDatabase",
+    "DatabaseError",
+    "DatabaseNotFound",
+    "DatabaseTooNew",
+    "EvaluationError",
+    "IntegrationNotAvailable",
+    "NotASpyglassDatabase",
+    "PromptError",
+    "PromptNotFound",
+    "PromptTemplateError",
+    "RunNotFound",
+    "SpyglassError",
+    "TraceNotFound",
+    "one_line",
+]
+
 #: The longest error message shown; the rest is cut with a count of what was left out.
 MAX_MESSAGE_CHARS = 1000
 

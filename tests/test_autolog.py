@@ -160,3 +160,27 @@ def test_unwritable_database_is_a_warning_not_an_error(
     assert spyglass.flush() is False  # the spans could not be written...
     warnings = [r for r in caplog.records if r.levelname == "WARNING" and r.name == "spyglass"]
     assert len(warnings) == 1 and "is a directory" in warnings[0].getMessage()
+
+
+def test_otel_sdk_disabled_records_nothing(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``OTEL_SDK_DISABLED=true``: neither ``spyglass.trace`` spans (the SDK's own no-op
+    provider) nor LangChain's light spans reach the file, and the app still runs."""
+    from spyglass.demo import QUESTIONS, build_chain
+
+    monkeypatch.setenv("OTEL_SDK_DISABLED", " True ")
+    spyglass.autolog(db=db, integrations=["langchain"])
+    with spyglass.trace("user code"):
+        answer = build_chain().invoke(QUESTIONS[0])
+    assert answer
+    assert spyglass.flush()
+    assert spyglass.Store(db).span_count() == 0
+
+
+def test_without_otel_sdk_disabled_the_same_run_records(db: Path) -> None:
+    from spyglass.demo import QUESTIONS, build_chain
+
+    spyglass.autolog(db=db, integrations=["langchain"])
+    with spyglass.trace("user code"):
+        build_chain().invoke(QUESTIONS[0])
+    assert spyglass.flush()
+    assert spyglass.Store(db).span_count() > 1

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 import spyglass
-from spyglass._eval_cli import eval_group, parse_value
 from spyglass.cli import main
+from spyglass.cli._eval import eval_group, parse_value
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 APP = """
@@ -112,7 +112,7 @@ def test_score_command(project: Path, db: Path) -> None:
     assert out == f"scored {trace_id[:12]}: helpful = True\n"
     record = json.loads(ok("score", trace_id, "grade", "B+", "--json", "--db", str(db)))
     assert record["value"] == "B+" and record["kind"] == "label" and record["source"] == "human"
-    from spyglass._scores import scores
+    from spyglass.tracer._scores import scores
 
     assert [s.score.name for s in scores(db, trace_id=trace_id, run=None)][-2:] == [
         "helpful",

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from spyglass._datasets import load_dataset
-from spyglass._eval_specs import Bound, bind, from_spec
-from spyglass._eval_types import EvalCase, RetrievedDocument, Score, TraceFacts, text_of
-from spyglass._json_schema import _check
 from spyglass.errors import EvaluationError
+from spyglass.evaluation._bind import Bound, bind, from_spec
+from spyglass.evaluation._case import EvalCase, RetrievedDocument, TraceFacts, text_of
+from spyglass.evaluation._datasets import load_dataset
+from spyglass.evaluation._json_schema import _check
 from spyglass.evaluators import (
     contains,
     exact_match,
@@ -25,6 +25,7 @@ from spyglass.evaluators import (
     token_budget,
     valid_json,
 )
+from spyglass.tracer._score_types import Score
 
 DOCS = (
     RetrievedDocument("d1", "Spans are stored in one SQLite file.", 0.9),

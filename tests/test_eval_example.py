@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from spyglass._eval_runs import list_runs, load_rows
-from spyglass._scores import mean_scores_for_traces
+from spyglass.evaluation._store import list_runs, load_rows
 from spyglass.tracer._db import open_for_read
+from spyglass.tracer._score_stats import mean_scores_for_traces
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "evaluate_rag.py"
 

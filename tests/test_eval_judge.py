@@ -18,9 +18,9 @@ from langchain_core.language_models.fake_chat_models import (
 from langchain_core.messages import AIMessage
 
 import spyglass
-from spyglass._eval_types import EvalCase, RetrievedDocument, TraceFacts
-from spyglass._verdict import parse_verdict
 from spyglass.errors import EvaluationError
+from spyglass.evaluation._case import EvalCase, RetrievedDocument, TraceFacts
+from spyglass.evaluation._verdict import parse_verdict
 from spyglass.evaluators import LLMJudge
 
 CASE = EvalCase(

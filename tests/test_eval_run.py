@@ -13,8 +13,8 @@ import pytest
 from langchain_core.runnables import RunnableLambda
 
 import spyglass
-from spyglass._eval_runs import get_run, load_rows
 from spyglass.errors import EvaluationError
+from spyglass.evaluation._store import get_run, load_rows
 from spyglass.evaluators import EvalCase, contains, exact_match, groundedness, hit_rate, mrr
 from spyglass.tracer import _runtime
 from spyglass.tracer import attributes as A
@@ -247,7 +247,7 @@ def test_prompt_versions_seen_are_recorded(traced: Path) -> None:
 def test_pool_isolates_contexts_and_passes_errors_up() -> None:
     from contextvars import ContextVar
 
-    from spyglass._eval_pool import pooled
+    from spyglass.evaluation._pool import pooled
 
     var: ContextVar[str] = ContextVar("var", default="unset")
     var.set("caller")

@@ -12,7 +12,7 @@ from langchain_core.tools import tool
 from langchain_fakes import attr_json, only_trace, tree
 
 import spyglass
-from spyglass._demo_langchain import ScriptedToolModel
+from spyglass.demo import ScriptedToolModel
 from spyglass.tracer import attributes as A
 
 USAGE = UsageMetadata(input_tokens=40, output_tokens=9, total_tokens=49)

@@ -26,7 +26,7 @@ from langchain_fakes import (
 from opentelemetry.sdk.trace import TracerProvider
 
 import spyglass
-from spyglass._demo_langchain import build_chain
+from spyglass.demo import build_chain
 from spyglass.tracer import attributes as A
 
 

@@ -12,7 +12,7 @@ from langchain_fakes import all_traces, attr_json, only_trace, span_named, tree
 from opentelemetry import trace as otel_trace
 
 import spyglass
-from spyglass._demo_langchain import QUESTIONS, build_chain
+from spyglass.demo import QUESTIONS, build_chain
 from spyglass.tracer import attributes as A
 from spyglass.tracer._records import Trace
 

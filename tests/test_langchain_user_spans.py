@@ -62,7 +62,7 @@ async def test_async_runnable(db: Path) -> None:
 
 
 def test_search_skips_inner_chain_plumbing(db: Path) -> None:
-    from spyglass._demo_langchain import build_chain
+    from spyglass.demo import build_chain
 
     spyglass.autolog(db=db, integrations=["langchain"])
     build_chain().invoke("How are API keys handled?")

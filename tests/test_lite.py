@@ -8,6 +8,8 @@ no-op. The LangChain, LlamaIndex and OTLP suites cover them end to end.
 
 from __future__ import annotations
 
+import importlib
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -20,7 +22,7 @@ from opentelemetry.trace import Status, StatusCode
 
 from spyglass.tracer import attributes as A
 from spyglass.tracer._context import inherit
-from spyglass.tracer._lite import LiteSpan, snapshot
+from spyglass.tracer._lite import LiteSpan, collect, snapshot
 from spyglass.tracer._pipeline import Pipeline, Settings
 
 
@@ -265,3 +267,33 @@ def test_snapshot_keeps_what_the_run_saw() -> None:
     assert listed == [["a"], "b"]
     text = "unchanged"
     assert snapshot(text) is text
+
+
+def test_collect_warns_once_per_extractor_then_logs_debug(caplog: pytest.LogCaptureFixture) -> None:
+    def broken() -> Iterator[tuple[str, object]]:
+        yield "a", "kept"
+        yield "skipped", None
+        raise ValueError("odd field")
+
+    out: dict[str, object] = {}
+    with caplog.at_level(logging.DEBUG, logger="spyglass"):
+        collect(out, broken)
+        collect(out, broken)
+    assert out == {"a": "kept"}
+    levels = [r.levelno for r in caplog.records if "broken" in r.getMessage()]
+    assert levels == [logging.WARNING, logging.DEBUG]
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "spyglass.integrations._sdk_common",
+        "spyglass.integrations.langchain._extract",
+        "spyglass.integrations.langchain._handler",
+        "spyglass.integrations.llama_index._events",
+        "spyglass.integrations.llama_index._tracker",
+    ],
+)
+def test_every_integration_guards_extractors_with_the_one_collect(module: str) -> None:
+    """One guard, one logging rule: no integration keeps a copy of its own."""
+    assert importlib.import_module(module).collect is collect

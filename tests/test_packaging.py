@@ -13,6 +13,29 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Top-level folders that are not part of the installed package.
+NOT_INSTALLED = {"tests", "benchmarks", "examples", "scripts", "build", "dist"}
+
+
+def _mapping() -> dict[str, str]:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"]
+
+
+def test_every_top_level_package_folder_is_mapped() -> None:
+    """A new part (``collector/``) ships only once pyproject maps it: a folder of Python code
+    at the top that is neither mapped nor one of the project's own folders fails here."""
+    mapped = set(_mapping().values())
+    packages = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    assert set(_mapping()) == packages, "packages and package-dir must name the same packages"
+    for folder in sorted(ROOT.iterdir()):
+        if not folder.is_dir() or folder.name.startswith(".") or folder.name in NOT_INSTALLED:
+            continue
+        if any(folder.glob("*.py")) and not folder.name.endswith(".egg-info"):
+            assert folder.name in mapped, (
+                f"{folder.name}/ holds Python code but is not in pyproject"
+            )
 
 
 def test_wheel_contains_every_module(tmp_path: Path) -> None:
@@ -33,9 +56,7 @@ def test_wheel_contains_every_module(tmp_path: Path) -> None:
     )
     (wheel,) = tmp_path.glob("*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    mapping = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
-        "package-dir"
-    ]
+    mapping = _mapping()
     expected = set()
     for package, folder in mapping.items():
         for source in (ROOT / folder).glob("*.py"):

@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from spyglass.cli import main
+from spyglass.cli._prompts import prompts_group
 from spyglass.prompts import PromptRegistry
-from spyglass.prompts._cli import prompts_group
 
 QA = "Answer from {context}\nQ: {question}"
 README = Path(__file__).resolve().parent.parent / "README.md"

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.text import Text
 
 from spyglass.prompts import PromptRegistry
-from spyglass.prompts._render import diff_lines, diff_view
+from spyglass.viewer._prompts import diff_lines, diff_view
 
 QA = "Answer from {context}\nQ: {question}\nBe brief."
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 import spyglass
-from spyglass._scores import mean_scores_for_traces, score_summary, scores
 from spyglass.errors import (
     AmbiguousTraceId,
     DatabaseNotFound,
@@ -16,6 +15,8 @@ from spyglass.errors import (
     TraceNotFound,
 )
 from spyglass.tracer._schema import applied_migrations
+from spyglass.tracer._score_stats import mean_scores_for_traces, score_summary
+from spyglass.tracer._scores import scores
 
 
 def _two_traces() -> tuple[str, str, str]:
@@ -135,7 +136,7 @@ def test_migrations_add_the_scores_and_run_tables(db: Path) -> None:
 def test_scores_table_renders_a_traces_scores(traced: Path) -> None:
     from rich.console import Console
 
-    from spyglass._eval_view import scores_table
+    from spyglass.viewer._eval import scores_table
 
     first, _, child = _two_traces()
     spyglass.score(first, "helpful", True, comment="clear \x1b[2J")

@@ -23,8 +23,8 @@ import spyglass
 from spyglass.cli import main
 from spyglass.errors import ConfigurationError
 from spyglass.prompts import PromptRegistry
+from spyglass.tracer._follow import Follower
 from spyglass.viewer import make_app
-from spyglass.viewer._follow import Follower
 from spyglass.viewer._query import parse_query
 from spyglass.viewer._trace_table import TraceTable
 

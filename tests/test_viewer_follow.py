@@ -14,8 +14,8 @@ import pytest
 from viewer_data import PRICES, build, make_span, write
 
 from spyglass.tracer import attributes as A
+from spyglass.tracer._follow import Follower
 from spyglass.tracer._store import Store
-from spyglass.viewer._follow import Follower
 
 
 @pytest.fixture(autouse=True)

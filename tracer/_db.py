@@ -137,7 +137,9 @@ def _configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA synchronous = NORMAL")
 
 
-def _translate(error: sqlite3.DatabaseError, path: Path) -> DatabaseError:
+def database_error(error: sqlite3.DatabaseError, path: str | os.PathLike[str]) -> DatabaseError:
+    """The ``DatabaseError`` subclass for an error SQLite raised on ``path`` (raise it
+    ``from`` the original): every reader and writer of the file translates through here."""
     text = str(error)
     if "malformed" in text or "corrupt" in text:
         return CorruptDatabase(f"{path} is corrupt: {text}")
@@ -179,7 +181,7 @@ def open_for_write(path: str | os.PathLike[str]) -> sqlite3.Connection:
         migrate(conn, str(file))
     except sqlite3.DatabaseError as exc:
         conn.close()
-        raise _translate(exc, file) from exc
+        raise database_error(exc, file) from exc
     except BaseException:
         conn.close()
         raise
@@ -216,7 +218,7 @@ def open_for_read(path: str | os.PathLike[str]) -> sqlite3.Connection:
             )
             _configure(conn)
     except sqlite3.DatabaseError as exc:
-        raise _translate(exc, file) from exc
+        raise database_error(exc, file) from exc
     return conn
 
 

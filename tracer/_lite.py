@@ -74,6 +74,29 @@ _RESOLVE_LOCK = threading.RLock()
 _failed_extractors: set[str] = set()
 
 
+def collect(out: dict[str, Any], extractor: Extractor, *args: object) -> None:
+    """Add what ``extractor(*args)`` yields to ``out`` (a None value adds nothing).
+
+    The one guard every integration's extractors run under: a failure keeps what the extractor
+    yielded before it and loses only the rest, never the span. The first failure of each
+    extractor is a warning with its traceback on the "spyglass" logger, later ones are debug
+    lines: a systematic failure shows once and never floods the host program's logs.
+    """
+    try:
+        for key, value in extractor(*args):
+            if value is not None:  # None means "nothing to add"
+                out[key] = value
+    except Exception:
+        name = getattr(extractor, "__qualname__", None) or repr(extractor)
+        first = name not in _failed_extractors
+        _failed_extractors.add(name)
+        (logger.warning if first else logger.debug)(
+            "spyglass: extracting %s failed; the span keeps its other attributes",
+            name,
+            exc_info=True,
+        )
+
+
 def snapshot(value: object) -> object:
     """A shallow copy of a dict or list (and of the dicts and lists directly in it), to defer.
 
@@ -207,19 +230,7 @@ class LiteSpan(otel_trace.Span, ReadableSpan):
             pending, self._pending = self._pending, None
             for extractor, args in pending or ():
                 pairs: Attributes = {}
-                try:
-                    for key, value in extractor(*args):
-                        if value is not None:  # None means "nothing to add"
-                            pairs[key] = value
-                except Exception:
-                    name = getattr(extractor, "__qualname__", repr(extractor))
-                    first = name not in _failed_extractors
-                    _failed_extractors.add(name)
-                    (logger.warning if first else logger.debug)(
-                        "spyglass: extracting %s failed; the span keeps its other attributes",
-                        name,
-                        exc_info=True,
-                    )
+                collect(pairs, extractor, *args)
                 self._attrs.update(_cleaned(pairs))  # what it yielded before failing stays
 
     def add_event(

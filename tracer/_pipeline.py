@@ -184,12 +184,17 @@ class Pipeline:
             self.resource, InstrumentationScope(TRACER_NAME, __version__), self._lite_ended
         )
         """Light spans for the framework integrations, into the same processors."""
+        self.recording = not sdk_disabled_by_env()
+        """False under ``OTEL_SDK_DISABLED=true``: the SDK's provider hands out no-op tracers
+        then, and light spans, which bypass it, are dropped here to match."""
 
     def _add(self, processor: SpanProcessor) -> None:
         self.provider.add_span_processor(processor)
         self._end_processors.append(processor)
 
     def _lite_ended(self, span: ReadableSpan) -> None:
+        if not self.recording:
+            return
         for processor in self._end_processors:
             try:
                 processor.on_end(span)
@@ -212,6 +217,11 @@ class Pipeline:
             left = max(0.0, deadline - time.monotonic())
             processor.shutdown(min(left, processor.exit_timeout))
         self.provider.shutdown()  # the rest; the processors above are already shut down
+
+
+def sdk_disabled_by_env() -> bool:
+    """``OTEL_SDK_DISABLED=true``, read as the OTel SDK reads it (case and spaces ignored)."""
+    return os.environ.get(A.ENV_SDK_DISABLED, "").strip().lower() == "true"
 
 
 def otlp_endpoint_from_env() -> str | None:

@@ -3,7 +3,8 @@
 There is one active pipeline per process because tracing is a property of the process (a fork
 gets its own connection and worker, not its own configuration). ``spyglass.autolog`` replaces
 it; ``spyglass.trace`` and the public LangChain handler use it, building the default one on
-first use so that a decorated function records even without autolog.
+first use so that a decorated function records even without autolog. The defaults it builds
+from (``default_db`` and the others) live in ``_config``, which loads no SDK.
 
 A multiprocessing child started by spawn or forkserver is a new interpreter: it re-imports the
 main module but not what ran under ``if __name__ == "__main__"``, where autolog usually is. So
@@ -26,29 +27,26 @@ import threading
 from pathlib import Path
 
 from spyglass.tracer import attributes as A
+from spyglass.tracer._config import content_allowed_by_env, default_db, default_project
 from spyglass.tracer._pipeline import Pipeline, Settings
 from spyglass.tracer._redact import Redactor, make_redactor
 
 logger = logging.getLogger("spyglass")
 
+__all__ = [
+    "active",
+    "content_allowed_by_env",
+    "default_db",
+    "default_project",
+    "default_settings",
+    "ensure",
+    "inherited_settings",
+    "replace",
+    "settings_for_children",
+]
+
 _lock = threading.RLock()
 _active: Pipeline | None = None
-
-
-def default_db() -> Path:
-    """``$SPYGLASS_DB``, else ``./spyglass.db``."""
-    return Path(os.environ.get(A.ENV_DB) or "spyglass.db")
-
-
-def default_project() -> str:
-    """``$SPYGLASS_PROJECT``, else ``default``."""
-    return os.environ.get(A.ENV_PROJECT) or "default"
-
-
-def content_allowed_by_env() -> bool:
-    """False when the standard GenAI variable says ``NO_CONTENT``."""
-    value = os.environ.get(A.ENV_CAPTURE_CONTENT, "").strip().upper()
-    return value != "NO_CONTENT"
 
 
 def _redact_for_children(redact: object) -> object:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -22,17 +21,19 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from spyglass.errors import AmbiguousTraceId, ConfigurationError, TraceNotFound
+from spyglass.errors import ConfigurationError
 from spyglass.tracer._cost import PriceBook, Usage, total_cost
 from spyglass.tracer._db import (
     check_shared_memory_for_read,
     close_safely,
+    database_error,
     open_for_read,
     shared_memory_writable,
 )
 from spyglass.tracer._filters import TraceFilters, chunks, fts_query, trace_filters
+from spyglass.tracer._ids import resolve_trace
 from spyglass.tracer._records import (
     Document,
     SearchHit,
@@ -43,10 +44,8 @@ from spyglass.tracer._records import (
     make_snippet,
     parse_since,
 )
+from spyglass.tracer._scores import ScoreRecord, scores
 from spyglass.tracer._stats import Stats, model_stats, prompt_stats
-
-if TYPE_CHECKING:
-    from spyglass._scores import ScoreRecord
 
 _TRACE_COLUMNS = (
     "trace_id, project, name, start_ns, end_ns, status, span_count, error_count, "
@@ -70,7 +69,6 @@ _USAGE_COLUMNS = (
     f"{_attr('gen_ai.usage.reasoning.output_tokens')}, "
     f"{_attr('spyglass.usage.counted_elsewhere')}"
 )
-_HEX = re.compile(r"^[0-9a-f]+$")
 #: The largest LIMIT SQLite takes; a larger count asks for everything anyway.
 MAX_LIMIT = 2**63 - 1
 #: Newest traces probed one by one for a model or prompt filter before listing all matches.
@@ -87,7 +85,7 @@ class Store:
         self, db: str | os.PathLike[str] | None = None, *, prices: PriceBook | None = None
     ) -> None:
         if db is None:
-            from spyglass.tracer._runtime import default_db
+            from spyglass.tracer._config import default_db
 
             db = default_db()
         self.path = Path(db)
@@ -120,14 +118,12 @@ class Store:
     def _query(
         self, sql: str, params: tuple[object, ...] | list[object] = ()
     ) -> list[tuple[Any, ...]]:
-        from spyglass.tracer._db import _translate
-
         try:
             with self._lock:
                 check_shared_memory_for_read(self.path, mapped_writable=self._shm_mapped_writable)
                 return self._conn.execute(sql, params).fetchall()
         except sqlite3.DatabaseError as exc:
-            raise _translate(exc, self.path) from exc
+            raise database_error(exc, self.path) from exc
 
     def traces(
         self,
@@ -224,22 +220,7 @@ class Store:
 
     def resolve(self, trace_id_or_prefix: str) -> str:
         """The full id of the one trace whose id starts with the given prefix."""
-        prefix = str(trace_id_or_prefix).strip().lower()
-        if not prefix or not _HEX.match(prefix):
-            raise TraceNotFound(f"{trace_id_or_prefix!r} is not a trace id (hexadecimal digits)")
-        rows = self._query(
-            "SELECT trace_id FROM traces WHERE trace_id >= ? AND trace_id < ? "
-            "ORDER BY trace_id LIMIT 6",
-            (prefix, prefix + "g"),
-        )
-        if not rows:
-            raise TraceNotFound(f"no trace with id {prefix} in {self.path}")
-        if len(rows) > 1:
-            shown = ", ".join(row[0][:12] for row in rows[:5])
-            raise AmbiguousTraceId(
-                f"{prefix} matches several traces ({shown}, ...); give more digits"
-            )
-        return str(rows[0][0])
+        return resolve_trace(self._query, trace_id_or_prefix, self.path)
 
     def trace(self, trace_id_or_prefix: str) -> Trace:
         """One trace with its spans in start order, documents attached to their spans, and
@@ -340,42 +321,6 @@ class Store:
         )
         return Stats(since_ns, project, model_stats(models, self.prices), prompt_stats(prompts))
 
-    # --- change tracking, for `traces --follow` and the live viewer -----------------------
-
-    def data_version(self) -> int:
-        """Changes whenever another connection commits to the file (cheap to poll)."""
-        return int(self._query("PRAGMA data_version")[0][0])
-
-    def trace_cursor(self) -> int:
-        """The newest ``traces`` row; rows added later have larger ids."""
-        return int(self._query("SELECT coalesce(max(rowid), 0) FROM traces")[0][0])
-
-    def trace_heads(self, after: int, limit: int = 1000) -> list[tuple[int, str, bool]]:
-        """``(row, trace_id, complete)`` of traces added after row ``after``, oldest first.
-
-        A trace's row lands with its first spans; it is complete once its root span has.
-        """
-        rows = self._query(
-            "SELECT rowid, trace_id, root_span_id IS NOT NULL FROM traces WHERE rowid > ? "
-            "ORDER BY rowid LIMIT ?",
-            (after, limit),
-        )
-        return [(int(r[0]), str(r[1]), bool(r[2])) for r in rows]
-
-    def completed(self, trace_ids: Sequence[str]) -> set[str]:
-        """Which of these traces have their root span."""
-        done: set[str] = set()
-        for chunk in chunks(trace_ids):
-            done.update(
-                row[0]
-                for row in self._query(
-                    f"SELECT trace_id FROM traces WHERE trace_id IN "
-                    f"({', '.join('?' * len(chunk))}) AND root_span_id IS NOT NULL",
-                    list(chunk),
-                )
-            )
-        return done
-
     def span_count(self) -> int:
         return int(self._query("SELECT count(*) FROM spans")[0][0])
 
@@ -383,9 +328,6 @@ class Store:
         self, trace_id: str | None = None, name: str | None = None, run: str | None = None
     ) -> list[ScoreRecord]:
         """Stored scores, oldest first, by trace (id or unique prefix), name or eval run."""
-        # The scores code lives with spyglass.score(); it reads through this connection.
-        from spyglass._scores import scores
-
         with self._lock:
             check_shared_memory_for_read(self.path, mapped_writable=self._shm_mapped_writable)
             return scores(self._conn, trace_id=trace_id, name=name, run=run)

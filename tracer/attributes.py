@@ -218,7 +218,8 @@ ENV_OTLP_ENDPOINT: Final = "OTEL_EXPORTER_OTLP_ENDPOINT"
 """OTLP/HTTP base URL; ``/v1/traces`` is appended."""
 
 ENV_SDK_DISABLED: Final = "OTEL_SDK_DISABLED"
-"""``true`` makes autolog record nothing."""
+"""``true`` makes every pipeline record nothing: no SDK span (the provider is a no-op) and no
+light span of the LangChain and LlamaIndex integrations (``Pipeline.recording``)."""
 
 ENV_CHILD_SETTINGS: Final = "SPYGLASS_CHILD_SETTINGS"
 """Set by ``autolog`` (JSON, internal) so that its multiprocessing children started by spawn or

@@ -1,18 +1,32 @@
-"""The viewer: static rich views for the CLI, and ``make_app`` for the interactive textual one.
+"""The viewer: rich renderings for the CLI, and ``make_app`` for the interactive textual one.
 
-Names resolve on first use, so importing ``spyglass.viewer`` loads neither rich nor textual.
+Every rich rendering of spyglass lives here: traces, search hits and stats (``_static``),
+prompts and their diffs (``_prompts``), evaluation runs, comparisons and scores (``_eval``);
+the textual app is built from ``_app`` and one module per screen or widget. The viewer reads
+through the tracer, the prompt registry and evaluation's records; nothing below it imports it.
+
+Names resolve on first use, so importing ``spyglass.viewer`` itself loads neither rich nor
+textual; ``make_app`` loads textual, the renderings rich.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-__all__ = ["SpyglassApp", "make_app"]
+__all__ = ["SpyglassApp", "comparison_view", "diff_view", "make_app", "run_view"]
 
 if TYPE_CHECKING:
     from spyglass.viewer._app import SpyglassApp, make_app
+    from spyglass.viewer._eval import comparison_view, run_view
+    from spyglass.viewer._prompts import diff_view
 
-_LAZY = {"SpyglassApp": "spyglass.viewer._app", "make_app": "spyglass.viewer._app"}
+_LAZY = {
+    "SpyglassApp": "spyglass.viewer._app",
+    "comparison_view": "spyglass.viewer._eval",
+    "diff_view": "spyglass.viewer._prompts",
+    "make_app": "spyglass.viewer._app",
+    "run_view": "spyglass.viewer._eval",
+}
 
 
 def __getattr__(name: str) -> object:

@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from spyglass.errors import SpyglassError
+from spyglass.tracer._follow import data_version
 from spyglass.tracer._store import Store
 from spyglass.viewer._messages import StoreChanged, TracesLoaded
 from spyglass.viewer._query import TraceQuery, parse_query
@@ -66,7 +67,7 @@ class TraceListScreen(Screen[None]):
     def _load(self, query: TraceQuery, generation: int) -> None:
         try:
             # Read the version first: a write after it triggers another reload, never a miss.
-            self._version = self._store.data_version()
+            self._version = data_version(self._store)
             found = self._store.traces(limit=self._limit, **query.filters())
         except SpyglassError as exc:
             self.post_message(TracesLoaded([], generation, str(exc)))
@@ -76,7 +77,7 @@ class TraceListScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="poll")
     def _check_store(self) -> None:
         try:
-            version = self._store.data_version()
+            version = data_version(self._store)
         except SpyglassError:
             return  # the next poll tries again; the list keeps what it shows
         if self._version is not None and version != self._version:

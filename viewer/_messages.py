@@ -29,14 +29,6 @@ class StoreChanged(Message):
     """Something was written to the file since the last look: the list should reload."""
 
 
-class OpenTrace(Message):
-    """The user chose a trace in the list."""
-
-    def __init__(self, trace_id: str) -> None:
-        super().__init__()
-        self.trace_id = trace_id
-
-
 class TraceLoaded(Message):
     """A worker read one whole trace (or failed to: ``error``)."""
 

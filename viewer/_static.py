@@ -205,10 +205,6 @@ def trace_view(trace: Trace, *, full: bool = False, width: int = 100) -> Rendera
     return Group(*parts)
 
 
-#: The name the demo (and earlier callers) use.
-trace_tree = trace_view
-
-
 def search_table(hits: Sequence[SearchHit]) -> RenderableType:
     """One line per matching span; the matching passage gets the room that is left."""
     grid = Grid(

@@ -7,7 +7,6 @@ that finishes after the cursor moved on is dropped (it is tagged with its span's
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
@@ -63,7 +62,7 @@ class TraceScreen(Screen[None]):
         except SpyglassError as exc:
             self.post_message(TraceLoaded(None, str(exc)))
             return
-        self.post_message(TraceLoaded(found, scores=_scores_line(self._store.path, found)))
+        self.post_message(TraceLoaded(found, scores=_scores_line(self._store, found)))
 
     def on_trace_loaded(self, message: TraceLoaded) -> None:
         header = self.query_one("#trace-header", Static)
@@ -101,15 +100,14 @@ class TraceScreen(Screen[None]):
         self.app.pop_screen()
 
 
-def _scores_line(db: Path, trace: Trace) -> Text | None:
+def _scores_line(store: Store, trace: Trace) -> Text | None:
     """``scores  correctness 0.80 (llm)  helpful PASS (human)`` for the header; None if none.
 
-    Read in the loading worker; a file without a scores table (or any failure) shows none.
+    Read in the loading worker through the store (every migrated file has a scores table); a
+    failure to read them costs the line, not the screen.
     """
     try:
-        from spyglass._scores import scores
-
-        records = scores(db, trace_id=trace.trace_id)
+        records = store.scores(trace_id=trace.trace_id)
     except Exception:
         return None
     if not records:

@@ -26,6 +26,7 @@ from spyglass.integrations.langchain._messages import (
     plain,
 )
 from spyglass.tracer import attributes as A
+from spyglass.tracer._lite import collect
 from spyglass.tracer._serialize import to_json
 
 logger = logging.getLogger("spyglass")
@@ -70,18 +71,6 @@ _NOT_PARAMETERS = frozenset({"_type", "tools", "functions"})
 
 _AGENT_INTEGRATION = "langchain_create_agent"
 _AGENT_NAMES = frozenset({"AgentExecutor"})
-
-
-def collect(out: Attributes, extractor: Callable[..., Pairs], *args: object) -> None:
-    """Add what ``extractor(*args)`` yields to ``out``; a failure loses only its own pairs."""
-    try:
-        for key, value in extractor(*args):
-            if value is not None:
-                out[key] = value
-    except Exception:
-        logger.debug(
-            "spyglass: %s failed", getattr(extractor, "__name__", extractor), exc_info=True
-        )
 
 
 def _number(value: object) -> int | float | None:

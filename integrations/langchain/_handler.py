@@ -12,7 +12,7 @@ Design, in the order the research notes demand:
   end attributes go in one ``set_attributes`` call. LangChain objects are converted by hand
   (``_messages``) rather than dumped; redaction and SQLite happen on the exporter's thread.
 * It never raises into LangChain: every callback body catches and logs, and an extractor's failure
-  costs one attribute (``_extract.collect``).
+  costs one attribute (``spyglass.tracer._lite.collect``).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from spyglass.integrations.langchain._runs import Run
 from spyglass.integrations.langchain._spans import RunSpans, callback_failed
 from spyglass.prompts import prompt_attributes
 from spyglass.tracer import attributes as A
-from spyglass.tracer._lite import snapshot
+from spyglass.tracer._lite import collect, snapshot
 
 #: What ``Runnable.stream`` passes to ``on_chain_start`` before the input is known.
 _PLACEHOLDER = {"input": ""}
@@ -86,7 +86,7 @@ class SpyglassCallbackHandler(RunSpans, BaseCallbackHandler):
             attributes: Attributes = {}
             deferred = type(inputs) is dict and inputs == _PLACEHOLDER
             if kind == "AGENT":
-                X.collect(attributes, X.agent_attributes, name, metadata)
+                collect(attributes, X.agent_attributes, name, metadata)
             prompt = prompt_attributes(metadata) if metadata else None
             if prompt:
                 attributes.update(prompt)
@@ -291,7 +291,7 @@ class SpyglassCallbackHandler(RunSpans, BaseCallbackHandler):
                 return
             tracer, capture = self._settings()
             attributes: Attributes = {A.GEN_AI_OPERATION_NAME: "execute_tool"}
-            X.collect(
+            collect(
                 attributes,
                 X.tool_start_attributes,
                 serialized,
@@ -347,6 +347,6 @@ def _model_output(run: Run, response: object) -> None:
 def _response_pairs(response: object, capture: bool) -> X.Pairs:
     """The output messages, finish reasons and usage of a finished model call."""
     pairs: Attributes = {}
-    X.collect(pairs, response_attributes, response, capture)
-    X.collect(pairs, usage_attributes, response)
+    collect(pairs, response_attributes, response, capture)
+    collect(pairs, usage_attributes, response)
     yield from pairs.items()

@@ -2,7 +2,7 @@
 model, and token usage (``usage_metadata`` first, else the provider's ``llm_output`` usage).
 
 Same contract as ``_extract``: each function yields ``(key, value)`` pairs and is run through
-``_extract.collect``, so an odd response loses only that extractor's attributes.
+``spyglass.tracer._lite.collect``, so an odd response loses only that extractor's attributes.
 """
 
 from __future__ import annotations

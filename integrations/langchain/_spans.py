@@ -19,10 +19,10 @@ from opentelemetry.trace import Status, StatusCode
 
 from spyglass.integrations.langchain._extract import Attributes
 from spyglass.integrations.langchain._runs import SHARED_RUNS, Run, RunTable
-from spyglass.tracer import _runtime
 from spyglass.tracer import attributes as A
 from spyglass.tracer._context import enter_framework_run
 from spyglass.tracer._lite import LiteTracer
+from spyglass.tracer._runtime import ensure
 from spyglass.tracer._trace import record_error
 
 logger = logging.getLogger("spyglass")
@@ -71,7 +71,7 @@ class RunSpans:
     def _settings(self) -> tuple[LiteTracer, bool]:
         if self._tracer is not None:
             return self._tracer, self._capture if self._capture is not None else True
-        pipeline = _runtime.ensure()  # the active pipeline, whichever autolog set up last
+        pipeline = ensure()  # the active pipeline, whichever autolog set up last
         capture = self._capture if self._capture is not None else pipeline.settings.capture_content
         return pipeline.lite, capture
 

@@ -22,6 +22,7 @@ from spyglass.integrations.llama_index import _usage as U
 from spyglass.integrations.llama_index._records import Record
 from spyglass.integrations.llama_index._tracker import Tracker
 from spyglass.tracer import attributes as A
+from spyglass.tracer._lite import collect
 from spyglass.tracer._trace import record_error
 
 Handler = Callable[[Tracker, Record, object], None]
@@ -36,10 +37,10 @@ def _llm_start(record: Record, event: object, operation: str) -> None:
     attrs[A.GEN_AI_OPERATION_NAME] = operation
     model_dict = getattr(event, "model_dict", None)
     if type(model_dict) is dict:  # the LLM's to_dict(), as the event holds it
-        X.collect(attrs, X.request_model, model_dict)
+        collect(attrs, X.request_model, model_dict)
         record.defer(X.model_parameters, model_dict.copy())
     else:
-        X.collect(attrs, X.model_attributes, model_dict)
+        collect(attrs, X.model_attributes, model_dict)
     if A.GEN_AI_REQUEST_MODEL not in attrs and A.GEN_AI_REQUEST_MODEL not in (
         getattr(record.span, "attributes", None) or {}
     ):
@@ -89,11 +90,11 @@ def on_llm_end(tracker: Tracker, record: Record, event: object) -> None:
         state.output = response
         record.defer(X.output_messages, response, record.capture)
     usage: dict[str, object] = {}
-    X.collect(usage, U.usage_attributes, response)
+    collect(usage, U.usage_attributes, response)
     if usage:
         state.reported_usage = True
         record.attrs.update(usage)
-    X.collect(record.attrs, U.response_attributes, response)
+    collect(record.attrs, U.response_attributes, response)
     if record.deferred:  # the stream it returned is done
         tracker.finish(record, None, None)
 
@@ -105,11 +106,11 @@ def on_predict_start(tracker: Tracker, record: Record, event: object) -> None:
     if ref is None or record.prompt == ref:
         return
     record.prompt = ref
-    X.collect(record.attrs, X.prompt_attributes, ref)
+    collect(record.attrs, X.prompt_attributes, ref)
     for ancestor in record.ancestors():
         if ancestor.prompt != ref and _holds_prompt(ancestor.instance, ref):
             ancestor.prompt = ref
-            X.collect(ancestor.attrs, X.prompt_attributes, ref)
+            collect(ancestor.attrs, X.prompt_attributes, ref)
 
 
 def _holds_prompt(instance: object, ref: tuple[str, str]) -> bool:
@@ -140,7 +141,7 @@ def on_retrieval_end(tracker: Tracker, record: Record, event: object) -> None:
 
 def on_embedding_start(tracker: Tracker, record: Record, event: object) -> None:
     if A.GEN_AI_REQUEST_MODEL not in record.attrs:
-        X.collect(record.attrs, X.request_model, getattr(event, "model_dict", None))
+        collect(record.attrs, X.request_model, getattr(event, "model_dict", None))
 
 
 def on_embedding_end(tracker: Tracker, record: Record, event: object) -> None:
@@ -153,7 +154,7 @@ def on_rerank_start(tracker: Tracker, record: Record, event: object) -> None:
     """A postprocessor that reranks: a RERANKER span with the nodes it was given."""
     record.role = C.RERANKER
     record.attrs[A.SPYGLASS_KIND] = "RERANKER"
-    X.collect(
+    collect(
         record.attrs,
         X.reranker_start_attributes,
         getattr(event, "query", None),

@@ -21,7 +21,7 @@ import functools
 import json
 import logging
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Final
 
 from spyglass.integrations.llama_index import _messages as M
@@ -63,16 +63,6 @@ _UNKNOWN_MODEL: Final = "unknown"
 #: model_dict keys never recorded as parameters: credentials and framework plumbing.
 _SECRET: Final = re.compile(r"key|secret|password|passwd|token$|auth|credential", re.IGNORECASE)
 _NOT_PARAMETERS: Final = frozenset({"class_name", "system_prompt", "callback_manager"})
-
-
-def collect(out: dict[str, object], extractor: Callable[..., Pairs], *args: object) -> None:
-    """Add what ``extractor(*args)`` yields to ``out``; a failure loses only its own pairs."""
-    try:
-        for key, value in extractor(*args):
-            if value is not None:
-                out[key] = value
-    except Exception:
-        logger.debug("spyglass: %s failed", getattr(extractor, "__name__", "?"), exc_info=True)
 
 
 _ENCODER = json.JSONEncoder(

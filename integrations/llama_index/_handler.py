@@ -27,8 +27,8 @@ from pydantic import Field
 
 from spyglass.integrations.llama_index._events import HANDLERS
 from spyglass.integrations.llama_index._tracker import Tracker
-from spyglass.tracer import _runtime
 from spyglass.tracer._integration import IntegrationContext, Uninstall
+from spyglass.tracer._runtime import ensure
 
 logger = logging.getLogger("spyglass")
 
@@ -156,7 +156,7 @@ class SpyglassEventHandler(BaseEventHandler):
 
 def install(ctx: IntegrationContext) -> Uninstall:
     """Add spyglass's span and event handlers to the root dispatcher; return their removal."""
-    lite = ctx.lite if ctx.lite is not None else _runtime.ensure().lite
+    lite = ctx.lite if ctx.lite is not None else ensure().lite
     tracker = Tracker(lite, ctx.capture_content)
     span_handler = SpyglassSpanHandler(tracker)
     event_handler = SpyglassEventHandler(tracker)

@@ -38,7 +38,7 @@ from spyglass.integrations.llama_index import _finish
 from spyglass.integrations.llama_index._messages import attr
 from spyglass.integrations.llama_index._records import LLMState, Record
 from spyglass.tracer import attributes as A
-from spyglass.tracer._lite import Extractor, LiteTracer
+from spyglass.tracer._lite import Extractor, LiteTracer, collect
 from spyglass.tracer._trace import record_error
 
 logger = logging.getLogger("spyglass")
@@ -190,12 +190,12 @@ class Tracker:
         elif role == C.RERANKER:
             query = arguments.get("query_bundle") or arguments.get("query_str")
             top_n = getattr(instance, "top_n", None)
-            X.collect(attributes, X.reranker_start_attributes, query, top_n, None, capture)
+            collect(attributes, X.reranker_start_attributes, query, top_n, None, capture)
             docs = X.documents(arguments.get("nodes"), capture)
             if docs is not None:
                 later = (X.content_pairs, (A.SPYGLASS_RERANKER_INPUT_DOCUMENTS, docs))
         elif role == C.TOOL:
-            X.collect(attributes, X.tool_start_attributes, instance, arguments, capture)
+            collect(attributes, X.tool_start_attributes, instance, arguments, capture)
         elif role != C.EMBEDDING:
             later = _chain_start(attributes, role, instance, arguments, capture)
         return attributes, later

@@ -14,9 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from spyglass._eval_types import EvalCase, Score, text_of
-from spyglass._json_schema import schema_problem
 from spyglass.errors import EvaluationError
+from spyglass.evaluation._case import EvalCase, text_of
+from spyglass.evaluation._json_schema import schema_problem
+from spyglass.tracer._score_types import Score
 
 _SPACE = re.compile(r"\s+")
 _FENCE = re.compile(r"^```(?:json)?\s*\n(.*?)\n?```$", re.DOTALL | re.IGNORECASE)

@@ -22,11 +22,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from spyglass._eval_records import EvalRow, RunInfo
-from spyglass._eval_types import Score
+from spyglass.tracer._score_types import Score
 
 if TYPE_CHECKING:
-    from rich.console import Console, ConsoleOptions, RenderResult
+    from spyglass.evaluation._records import EvalRow, RunInfo
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
@@ -138,11 +137,6 @@ class RunComparison:
     matched: int
     only_a: int
     only_b: int
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        from spyglass._eval_view import comparison_view
-
-        yield comparison_view(self, width=options.max_width)
 
     @property
     def regressions(self) -> tuple[ExampleChange, ...]:

@@ -12,7 +12,8 @@ so the demo, the examples, the tests and the benchmark run with no network and n
 * ``ScriptedToolModel``: replays scripted AI messages, tool calls included, for agents.
 
 Importing this module imports ``langchain_core`` (and the vector store needs numpy): callers
-check they are installed first.
+check they are installed first. It is public (``spyglass.demo``) so that the examples, which
+use only public names, can build the same offline app.
 """
 
 from __future__ import annotations
@@ -49,6 +50,19 @@ CORPUS: Mapping[str, str] = {
     "doc-autolog": "One call to spyglass.autolog traces every LangChain chain in the process.",
     "doc-otlp": "The same spans can also go to any OpenTelemetry collector over OTLP.",
 }
+__all__ = [
+    "MODEL_NAME",
+    "QUESTIONS",
+    "SYSTEM_PROMPT",
+    "DemoChatModel",
+    "ScoredRetriever",
+    "ScriptedToolModel",
+    "WordHashEmbeddings",
+    "build_chain",
+    "build_retriever",
+    "format_docs",
+]
+
 QUESTIONS = (
     "Where are the spans stored?",
     "What does the terminal viewer show?",

@@ -10,20 +10,21 @@ that name), in that order.
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from spyglass._eval_records import EvalRow, RunInfo
-from spyglass._eval_types import Score
-from spyglass._scores import COLUMNS as SCORE_COLUMNS
-from spyglass._scores import ScoreRecord, insert_scores, score_row
-from spyglass.errors import RunNotFound
+from spyglass.evaluation._records import EvalRow, RunInfo
+from spyglass.tracer._db import database_error
+from spyglass.tracer._ids import executor
+from spyglass.tracer._ids import resolve_run as _resolve_run
+from spyglass.tracer._score_types import Score
+from spyglass.tracer._scores import COLUMNS as SCORE_COLUMNS
+from spyglass.tracer._scores import ScoreRecord, insert_scores, score_row
+from spyglass.tracer._serialize import to_json
 
-_HEX = re.compile(r"^[0-9a-f]+$")
 _RUN_COLUMNS = (
     "run_id, name, project, dataset_name, dataset_hash, example_count, target, evaluators, "
     "status, started_ns, ended_ns, prompt_versions, metrics"
@@ -38,8 +39,6 @@ def new_run_id() -> str:
 
 
 def _dumps(value: object) -> str:
-    from spyglass.tracer._serialize import to_json
-
     return to_json(value)
 
 
@@ -54,8 +53,6 @@ def _loads(text: str | None) -> object:
 
 @contextmanager
 def transaction(conn: sqlite3.Connection, path: Path) -> Iterator[sqlite3.Connection]:
-    from spyglass.tracer._db import _translate
-
     try:
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -66,7 +63,7 @@ def transaction(conn: sqlite3.Connection, path: Path) -> Iterator[sqlite3.Connec
                 conn.execute("ROLLBACK")
             raise
     except sqlite3.DatabaseError as exc:
-        raise _translate(exc, path) from exc
+        raise database_error(exc, path) from exc
 
 
 def start_run(conn: sqlite3.Connection, path: Path, run: RunInfo) -> None:
@@ -172,33 +169,8 @@ def _run_from_row(row: Sequence[object]) -> RunInfo:
 
 
 def resolve_run(conn: sqlite3.Connection, run: str) -> str:
-    """The id of the run named by ``run``: an id, a unique id prefix, or a name (newest)."""
-    text = str(run).strip()
-    if not text:
-        raise RunNotFound("the run id or name is empty")
-    exact = conn.execute("SELECT run_id FROM eval_runs WHERE run_id = ?", (text,)).fetchone()
-    if exact:
-        return str(exact[0])
-    named = conn.execute(
-        "SELECT run_id FROM eval_runs WHERE name = ? ORDER BY started_ns DESC LIMIT 1", (text,)
-    ).fetchone()
-    if named:
-        return str(named[0])
-    prefix = text.lower()
-    rows = (
-        conn.execute(
-            "SELECT run_id FROM eval_runs WHERE run_id >= ? AND run_id < ? LIMIT 6",
-            (prefix, prefix + "g"),
-        ).fetchall()
-        if _HEX.match(prefix)
-        else []
-    )
-    if len(rows) == 1:
-        return str(rows[0][0])
-    if rows:
-        shown = ", ".join(str(r[0]) for r in rows[:5])
-        raise RunNotFound(f"{text} matches several runs ({shown}); give more digits")
-    raise RunNotFound(f"no evaluation run with id or name {text!r} (see `spyglass eval list`)")
+    """The id of the run named by ``run``: an id, a name (the newest), or a unique id prefix."""
+    return _resolve_run(executor(conn), run)
 
 
 def get_run(conn: sqlite3.Connection, run: str) -> RunInfo:

@@ -14,10 +14,12 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from spyglass._eval_metrics import RunComparison
-from spyglass._eval_records import EvalResult, EvalRow, RunInfo
-from spyglass._eval_types import Score
-from spyglass._scores import ScoreRecord, ScoreSummary
+from spyglass.evaluation._case import text_of
+from spyglass.evaluation._metrics import RunComparison
+from spyglass.evaluation._records import EvalResult, EvalRow, RunInfo
+from spyglass.tracer._score_stats import ScoreSummary
+from spyglass.tracer._score_types import Score
+from spyglass.tracer._scores import ScoreRecord
 from spyglass.viewer._format import duration, started
 from spyglass.viewer._safe import clip, literal, safe_text
 
@@ -45,8 +47,6 @@ def _table(
 
 
 def _short(value: object, width: int = CELL) -> Text:
-    from spyglass._eval_types import text_of
-
     return safe_text(clip(text_of(value), width), single_line=True)
 
 
@@ -253,7 +253,7 @@ def comparison_view(comparison: RunComparison, width: int = 120) -> RenderableTy
 
 
 def scores_table(records: Sequence[ScoreRecord]) -> Table:
-    """A trace's scores (``spyglass._scores.scores(conn, trace_id=...)``), for the viewer:
+    """A trace's scores (``spyglass.tracer._scores.scores(conn, trace_id=...)``), for the viewer:
     name, value, label, source, evaluator, span, comment."""
     table = _table(
         *("SCORE", "VALUE", "SOURCE", "EVALUATOR", "SPAN", "COMMENT"),

@@ -5,7 +5,7 @@ content, so it never adds versions 3 and 4), answers a few questions with each, 
 trace in full, the diff of the two versions with what their runs did, and what to try next.
 
 With LangChain installed (``spyglass-trace[langchain]``) the app is a real LangChain chain
-(``spyglass._demo_langchain``: scored retriever, the version's ``to_langchain()`` template, a
+(``spyglass.demo``: scored retriever, the version's ``to_langchain()`` template, a
 stand-in chat model that reports token usage, string parser) traced by ``autolog``; the
 template's metadata links the runs to the version. Without it, the same pipeline is plain
 Python under ``spyglass.trace``, and ``format()`` of the version inside the trace links it.
@@ -16,11 +16,16 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import os
 import re
 import shlex
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
+
+import click
+
+from spyglass.cli._common import console, db_option, errors_to_exit
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -189,7 +194,7 @@ def langchain_runner(version: PromptVersion) -> Runner:
     """The demo chain with the version's ``to_langchain()`` template, and a tool that fails."""
     from langchain_core.tools import StructuredTool
 
-    from spyglass._demo_langchain import build_chain
+    from spyglass.demo import build_chain
 
     chain = build_chain(prompt=version.to_langchain())
     weather = StructuredTool.from_function(
@@ -244,7 +249,7 @@ def run_all(db: str, versions: Sequence[PromptVersion], with_langchain: bool) ->
 
 def db_flag(db: str) -> str:
     """`` --db PATH`` for the commands to try next, unless ``db`` is the default file."""
-    from spyglass.tracer._runtime import default_db
+    from spyglass.tracer._config import default_db
 
     if Path(db).resolve() == default_db().resolve():
         return ""
@@ -274,7 +279,7 @@ def run_demo(db: str, console: Console) -> None:
     """Register the two versions, run the app with each, print a trace, the diff and hints."""
     import spyglass
     from spyglass.prompts import PromptRegistry
-    from spyglass.prompts._render import diff_view
+    from spyglass.viewer._prompts import diff_view
     from spyglass.viewer._static import trace_view
 
     with_langchain = langchain_available()
@@ -309,3 +314,11 @@ def _rule(console: Console, title: str) -> None:
 
     console.print()
     console.print(Rule(title, align="left", style="cyan"))
+
+
+@click.command()
+@db_option
+@errors_to_exit
+def demo(db: str | None) -> None:
+    """Run an offline, traced RAG demo with two prompt versions, and show it."""
+    run_demo(db or os.environ.get("SPYGLASS_DB") or "spyglass.db", console())

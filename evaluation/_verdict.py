@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from spyglass._eval_types import FAIL_LABELS, PASS_LABELS, verdict_of_label
+from spyglass.tracer._score_types import FAIL_LABELS, PASS_LABELS, verdict_of_label
 
 REASON_MAX = 500
 _NUMBER = r"(-?\d+(?:\.\d+)?)"

@@ -12,16 +12,10 @@ order (a multi-query retriever's several lists), each document kept at its first
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
-from spyglass._eval_types import RetrievedDocument, TraceFacts
-
-CHUNK = 500
-
-
-def chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
+from spyglass.evaluation._case import RetrievedDocument, TraceFacts
+from spyglass.tracer._filters import chunks
 
 
 def _marks(count: int) -> str:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from spyglass._eval_types import EvalCase, Score
+from spyglass.evaluation._case import EvalCase
+from spyglass.tracer._score_types import Score
 
 NO_TRACE = "the example's trace is not in the file"
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)

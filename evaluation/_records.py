@@ -12,13 +12,11 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
-from spyglass._eval_types import Score
+from spyglass.evaluation._metrics import RunComparison, compare_runs
+from spyglass.tracer._score_types import Score
 
 if TYPE_CHECKING:
     import pandas
-    from rich.console import Console, ConsoleOptions, RenderResult
-
-    from spyglass._eval_metrics import RunComparison
 
 
 def _iso(ns: int | None) -> str | None:
@@ -166,15 +164,8 @@ class EvalResult:
 
     def compare(self, other: EvalResult) -> RunComparison:
         """This run (A) against ``other`` (B): metrics side by side and the examples whose
-        outcome changed, regressions first. ``rich.print`` shows it as a table."""
-        from spyglass._eval_metrics import compare_runs
-
+        outcome changed, regressions first (``spyglass.viewer.comparison_view`` shows it)."""
         return compare_runs(self.run, self.rows, other.run, other.rows)
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        from spyglass._eval_view import run_view
-
-        yield run_view(self, width=options.max_width)
 
     def __repr__(self) -> str:
         errors = self.metrics.get("errors", 0)

@@ -18,9 +18,10 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
-from spyglass import evaluators as E
-from spyglass._eval_types import EvalCase, Score, check_value
 from spyglass.errors import EvaluationError
+from spyglass.evaluation import _evaluators as E
+from spyglass.evaluation._case import EvalCase
+from spyglass.tracer._score_types import Score, check_value
 
 BUILTINS: dict[str, Callable[..., object]] = {
     "exact_match": E.exact_match,

@@ -1,9 +1,8 @@
 """``spyglass prompts ...``: the registry from the terminal, each command a thin adapter.
 
-``spyglass.cli`` imports this module to register the group, so it imports only ``click`` at
-module level (``spyglass --help`` stays fast and loads no SQLite code, OTel or framework), and
-it reaches the CLI's shared helpers (error handling, console, JSON) when a command runs, which
-also keeps the two modules free of an import cycle.
+``spyglass.cli`` imports this module to register the group, so it imports only ``click`` and
+the CLI's shared helpers (``_common``) at module level: ``spyglass --help`` stays fast and
+loads no SQLite code, OTel or framework.
 
 Read commands (list, log, show, diff, traces, export) open the file with ``open_for_read``
 and never create one; register, alias and import create and migrate it as the API does.
@@ -13,83 +12,37 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import click
+
+from spyglass.cli._common import (
+    db_option,
+    db_path,
+    errors_to_exit,
+    json_option,
+    limit_option,
+    print_json,
+    print_renderable,
+)
 
 if TYPE_CHECKING:
     from spyglass.prompts._reader import RegistryReader
     from spyglass.prompts._registry import PromptRegistry
-
-F = TypeVar("F", bound=Callable[..., object])
-
-JSON_HELP = "Print JSON (the format is in the README)."
-
-
-def _db_option(fn: F) -> F:
-    return click.option(
-        "--db",
-        "db",
-        type=click.Path(dir_okay=False),
-        default=None,
-        help="SQLite file (default: $SPYGLASS_DB or ./spyglass.db).",
-    )(fn)
-
-
-def _json_option(fn: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help=JSON_HELP)(fn)
-
-
-def _errors(fn: F) -> F:
-    """spyglass's errors as one line on stderr and exit 1 (``spyglass.cli._errors_to_exit``)."""
-
-    @wraps(fn)
-    def wrapper(*args: object, **kwargs: object) -> object:
-        from spyglass.cli import _errors_to_exit
-
-        return _errors_to_exit(fn)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _path(db: str | None) -> Path:
-    if db is not None:
-        return Path(db)
-    from spyglass.tracer._runtime import default_db
-
-    return default_db()
 
 
 def _reader(db: str | None) -> RegistryReader:
     from spyglass.prompts._reader import RegistryReader
     from spyglass.tracer._db import open_for_read
 
-    return RegistryReader(open_for_read, _path(db))
+    return RegistryReader(open_for_read, db_path(db))
 
 
 def _registry(db: str | None) -> PromptRegistry:
     from spyglass.prompts._registry import PromptRegistry
 
-    return PromptRegistry(_path(db))
-
-
-def _print(renderable: object) -> None:
-    from spyglass.cli import _console
-
-    _console().print(renderable)
-
-
-def _print_json(value: object) -> None:
-    from spyglass.cli import _print_json as print_json
-
-    print_json(value)
-
-
-def _say(message: str) -> None:
-    click.echo(message)
+    return PromptRegistry(db_path(db))
 
 
 @click.group("prompts")
@@ -138,7 +91,7 @@ def _read_stdin() -> str:
 
 
 @prompts_group.command()
-@_db_option
+@db_option
 @click.argument("name")
 @click.option(
     "--file", "-f", "file", default=None, help="Read the template from a file ('-': stdin)."
@@ -154,8 +107,8 @@ def _read_stdin() -> str:
     help="Model parameters, a JSON object: '{\"temperature\": 0.2}'.",
 )
 @click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
-@_json_option
-@_errors
+@json_option()
+@errors_to_exit
 def register(
     db: str | None,
     name: str,
@@ -185,50 +138,52 @@ def register(
     check_no_secrets(name, body, message, model, parameters, tags)
     version, created = _registry(db)._register(name, body, message, model, parameters, tags)
     if as_json:
-        _print_json({"created": created, **version.to_dict()})
+        print_json({"created": created, **version.to_dict()})
     elif created:
-        _say(f"registered {version.ref} (variables: {', '.join(version.variables) or 'none'})")
+        click.echo(
+            f"registered {version.ref} (variables: {', '.join(version.variables) or 'none'})"
+        )
     else:
-        _say(f"{version.ref} unchanged: same template, model and parameters as the latest")
+        click.echo(f"{version.ref} unchanged: same template, model and parameters as the latest")
 
 
 @prompts_group.command("list")
-@_db_option
-@_json_option
-@_errors
+@db_option
+@json_option()
+@errors_to_exit
 def list_prompts(db: str | None, as_json: bool) -> None:
     """List prompts: latest version, number of versions, aliases."""
     summaries = _reader(db).summaries()
     if as_json:
-        _print_json([s.to_dict() for s in summaries])
+        print_json([s.to_dict() for s in summaries])
         return
-    from spyglass.prompts._render import list_table
+    from spyglass.viewer._prompts import list_table
 
-    _print(list_table(summaries) if summaries else "no prompts")
+    print_renderable(list_table(summaries) if summaries else "no prompts")
 
 
 @prompts_group.command()
-@_db_option
+@db_option
 @click.argument("name")
-@_json_option
-@_errors
+@json_option()
+@errors_to_exit
 def log(db: str | None, name: str, as_json: bool) -> None:
     """Show every version of a prompt, newest first."""
     reader = _reader(db)
     versions, aliases = reader.versions(name), reader.aliases(name)
     if as_json:
-        _print_json([v.to_dict() for v in reversed(versions)])
+        print_json([v.to_dict() for v in reversed(versions)])
         return
-    from spyglass.prompts._render import log_table
+    from spyglass.viewer._prompts import log_table
 
-    _print(log_table(versions, aliases))
+    print_renderable(log_table(versions, aliases))
 
 
 @prompts_group.command()
-@_db_option
+@db_option
 @click.argument("ref")
-@_json_option
-@_errors
+@json_option()
+@errors_to_exit
 def show(db: str | None, ref: str, as_json: bool) -> None:
     """Show one version: NAME, NAME@VERSION or NAME@ALIAS."""
     reader = _reader(db)
@@ -236,20 +191,20 @@ def show(db: str | None, ref: str, as_json: bool) -> None:
     aliases = reader.aliases(version.name)
     if as_json:
         pointing = sorted(alias for alias, number in aliases.items() if number == version.version)
-        _print_json({**version.to_dict(), "aliases": pointing})
+        print_json({**version.to_dict(), "aliases": pointing})
         return
-    from spyglass.prompts._render import version_view
+    from spyglass.viewer._prompts import version_view
 
-    _print(version_view(version, aliases))
+    print_renderable(version_view(version, aliases))
 
 
 @prompts_group.command()
-@_db_option
+@db_option
 @click.argument("name")
 @click.argument("alias_name", metavar="ALIAS")
 @click.argument("version", required=False)
 @click.option("--delete", is_flag=True, help="Remove the alias instead.")
-@_errors
+@errors_to_exit
 def alias(db: str | None, name: str, alias_name: str, version: str | None, delete: bool) -> None:
     """Point ALIAS at VERSION (a number, an alias or latest), or --delete it."""
     from spyglass.errors import PromptError
@@ -258,21 +213,21 @@ def alias(db: str | None, name: str, alias_name: str, version: str | None, delet
         if version is not None:
             raise PromptError("give a VERSION or --delete, not both")
         _registry(db).delete_alias(name, alias_name)
-        _say(f"deleted {name}@{alias_name}")
+        click.echo(f"deleted {name}@{alias_name}")
         return
     if version is None:
         raise PromptError("give the VERSION to point the alias at (or --delete)")
     target = _registry(db).set_alias(name, alias_name, version)
-    _say(f"{name}@{alias_name} → {target.version}")
+    click.echo(f"{name}@{alias_name} → {target.version}")
 
 
 @prompts_group.command()
-@_db_option
+@db_option
 @click.argument("name")
 @click.argument("a")
 @click.argument("b")
-@_json_option
-@_errors
+@json_option()
+@errors_to_exit
 def diff(db: str | None, name: str, a: str, b: str, as_json: bool) -> None:
     """Compare versions A and B (numbers or aliases) and what their traces did.
 
@@ -281,26 +236,19 @@ def diff(db: str | None, name: str, a: str, b: str, as_json: bool) -> None:
     """
     result = _reader(db).diff(name, a, b)
     if as_json:
-        _print_json(result.to_dict())
+        print_json(result.to_dict())
         return
-    from spyglass.prompts._render import diff_view
+    from spyglass.viewer._prompts import diff_view
 
-    _print(diff_view(result))
+    print_renderable(diff_view(result))
 
 
 @prompts_group.command()
-@_db_option
+@db_option
 @click.argument("ref")
-@click.option(
-    "-n",
-    "limit",
-    type=click.IntRange(min=1),
-    default=20,
-    show_default=True,
-    help="How many traces.",
-)
-@_json_option
-@_errors
+@limit_option(20, "How many traces.")
+@json_option()
+@errors_to_exit
 def traces(db: str | None, ref: str, limit: int, as_json: bool) -> None:
     """List the traces that used a version, newest first.
 
@@ -308,18 +256,18 @@ def traces(db: str | None, ref: str, limit: int, as_json: bool) -> None:
     """
     found = _reader(db).traces(ref, limit=limit)
     if as_json:
-        _print_json([summary.to_dict() for summary in found])
+        print_json([summary.to_dict() for summary in found])
         return
     from spyglass.viewer._static import empty, traces_table
 
-    _print(traces_table(found) if found else empty(f"no traces used {ref}"))
+    print_renderable(traces_table(found) if found else empty(f"no traces used {ref}"))
 
 
 _FORMAT = click.Choice(["json", "yaml"])
 
 
 @prompts_group.command("export")
-@_db_option
+@db_option
 @click.argument("path", default="-")
 @click.option(
     "--format",
@@ -328,7 +276,7 @@ _FORMAT = click.Choice(["json", "yaml"])
     default=None,
     help="Default: from PATH's extension; JSON for stdout.",
 )
-@_errors
+@errors_to_exit
 def export_prompts(db: str | None, path: str, fmt: str | None) -> None:
     """Write the whole registry to one JSON or YAML file (- for stdout)."""
     from spyglass.prompts._files import format_for, write_atomically
@@ -348,15 +296,15 @@ def export_prompts(db: str | None, path: str, fmt: str | None) -> None:
         write_atomically(target, text)
     except OSError as exc:
         raise PromptError(f"cannot write {path}: {exc.strerror or exc}") from None
-    _say(f"exported {len(reader.names())} prompts to {os.fspath(target)}")
+    click.echo(f"exported {len(reader.names())} prompts to {os.fspath(target)}")
 
 
 @prompts_group.command("import")
-@_db_option
+@db_option
 @click.argument("path")
 @click.option("--format", "fmt", type=_FORMAT, default=None, help="Default: from PATH's extension.")
-@_json_option
-@_errors
+@json_option()
+@errors_to_exit
 def import_prompts(db: str | None, path: str, fmt: str | None, as_json: bool) -> None:
     """Add an exported file's versions and aliases; importing twice adds nothing."""
     from spyglass.errors import PromptError
@@ -369,8 +317,10 @@ def import_prompts(db: str | None, path: str, fmt: str | None, as_json: bool) ->
     document = read_document(Path(path), fmt)  # a bad file leaves no new database behind
     result = _registry(db)._import_document(document)
     if as_json:
-        _print_json(result.to_dict())
+        print_json(result.to_dict())
         return
     created = ", ".join(result.created) or "none"
     moved = ", ".join(result.aliases) or "none"
-    _say(f"new versions: {created}; aliases set: {moved}; already present: {result.unchanged}")
+    click.echo(
+        f"new versions: {created}; aliases set: {moved}; already present: {result.unchanged}"
+    )

@@ -6,6 +6,9 @@ grow as traces are added) and waits, per new trace, until its root span has land
 usually finish, and are written, before their root, and until then the trace has neither its
 name nor its status. A trace whose root never comes (the process died) is shown anyway after
 ``grace`` seconds. Filters apply when a trace is shown, to its final state.
+
+The change-tracking reads (``data_version`` and the ``traces`` row cursor) live here, beside
+their only users (this follower and the live viewer list), not on ``Store``'s public surface.
 """
 
 from __future__ import annotations
@@ -14,13 +17,51 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 
-from spyglass.tracer._filters import TraceFilters
+from spyglass.tracer._filters import TraceFilters, chunks
 from spyglass.tracer._records import TraceSummary
 from spyglass.tracer._store import Store
 
 #: Remembered shown ids, so a trace is never shown twice; older ones are forgotten.
 MAX_REMEMBERED = 10_000
 _BATCH = 1000
+
+
+def data_version(store: Store) -> int:
+    """Changes whenever another connection commits to the file (cheap to poll)."""
+    return int(store._query("PRAGMA data_version")[0][0])
+
+
+def trace_cursor(store: Store) -> int:
+    """The newest ``traces`` row; rows added later have larger ids."""
+    return int(store._query("SELECT coalesce(max(rowid), 0) FROM traces")[0][0])
+
+
+def trace_heads(store: Store, after: int, limit: int = 1000) -> list[tuple[int, str, bool]]:
+    """``(row, trace_id, complete)`` of traces added after row ``after``, oldest first.
+
+    A trace's row lands with its first spans; it is complete once its root span has.
+    """
+    rows = store._query(
+        "SELECT rowid, trace_id, root_span_id IS NOT NULL FROM traces WHERE rowid > ? "
+        "ORDER BY rowid LIMIT ?",
+        (after, limit),
+    )
+    return [(int(r[0]), str(r[1]), bool(r[2])) for r in rows]
+
+
+def completed(store: Store, trace_ids: list[str]) -> set[str]:
+    """Which of these traces have their root span."""
+    done: set[str] = set()
+    for chunk in chunks(trace_ids):
+        done.update(
+            row[0]
+            for row in store._query(
+                f"SELECT trace_id FROM traces WHERE trace_id IN "
+                f"({', '.join('?' * len(chunk))}) AND root_span_id IS NOT NULL",
+                list(chunk),
+            )
+        )
+    return done
 
 
 class Follower:
@@ -38,7 +79,7 @@ class Follower:
         self._filters = filters
         self._grace = grace
         self._clock = clock
-        self._cursor = store.trace_cursor()
+        self._cursor = trace_cursor(store)
         self._version: int | None = None
         self._pending: dict[str, float] = {}
         self._shown: OrderedDict[str, None] = OrderedDict()
@@ -57,13 +98,13 @@ class Follower:
 
     def poll(self) -> list[TraceSummary]:
         """Traces that became complete (and match) since the last poll."""
-        version = self._store.data_version()
+        version = data_version(self._store)
         if version == self._version and not self._pending:
             return []  # nothing was written
         self._version = version
         self._collect_new()
         now = self._clock()
-        done = self._store.completed(list(self._pending)) if self._pending else set()
+        done = completed(self._store, list(self._pending)) if self._pending else set()
         ready = [t for t, seen in self._pending.items() if t in done or now - seen >= self._grace]
         if not ready:
             return []
@@ -74,12 +115,12 @@ class Follower:
         return sorted(found, key=lambda s: (s.start_ns, s.trace_id))
 
     def _collect_new(self) -> None:
-        top = self._store.trace_cursor()
+        top = trace_cursor(self._store)
         if top < self._cursor:
             self._cursor = top  # the file was vacuumed and its rows renumbered
         now = self._clock()
         while True:
-            heads = self._store.trace_heads(self._cursor, _BATCH)
+            heads = trace_heads(self._store, self._cursor, _BATCH)
             for row, trace_id, _complete in heads:
                 self._cursor = max(self._cursor, row)
                 if trace_id not in self._shown:

@@ -21,10 +21,11 @@ import json
 import sys
 from collections.abc import Callable, Mapping
 
-from spyglass._eval_types import EvalCase, Score
-from spyglass._rubrics import RUBRICS, Rubric, RubricSource
-from spyglass._verdict import parse_verdict
 from spyglass.errors import EvaluationError
+from spyglass.evaluation._case import EvalCase
+from spyglass.evaluation._rubrics import RUBRICS, Rubric, RubricSource
+from spyglass.evaluation._verdict import parse_verdict
+from spyglass.tracer._score_types import Score
 
 JUDGE_TAG = "spyglass.judge"
 MAX_TOKENS = 512

@@ -1,0 +1,5 @@
+"""``python -m spyglass.cli``: the same as the ``spyglass`` command."""
+
+from spyglass.cli import main
+
+main()
