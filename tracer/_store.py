@@ -28,6 +28,7 @@ from spyglass.errors import AmbiguousTraceId, ConfigurationError, TraceNotFound
 from spyglass.tracer._cost import PriceBook, Usage, total_cost
 from spyglass.tracer._db import open_for_read
 from spyglass.tracer._filters import TraceFilters, chunks, fts_query, trace_filters
+from spyglass.tracer._index_stats import index_rows_sql, index_stats
 from spyglass.tracer._records import (
     Document,
     SearchHit,
@@ -305,8 +306,9 @@ class Store:
     def stats(
         self, since: str | datetime | timedelta | None = None, project: str | None = None
     ) -> Stats:
-        """Per model (calls, tokens, cost, p50/p95 latency, errors) and per prompt version
-        (runs, errors, p50 latency, tokens), over spans started since ``since``."""
+        """Per model (calls, tokens, cost, p50/p95 latency, errors), per prompt version
+        (runs, errors, p50 latency, tokens) and per prompt version × index that answered,
+        over spans started since ``since``."""
         since_ns = parse_since(since) if since is not None else None
         where, params = "", list[object]()
         if since_ns is not None:
@@ -330,7 +332,10 @@ class Store:
             "JOIN traces t ON t.trace_id = p.trace_id",
             params,
         )
-        return Stats(since_ns, project, model_stats(models, self.prices), prompt_stats(prompts))
+        indexes = index_stats(self._query(index_rows_sql(where), params * 2))
+        return Stats(
+            since_ns, project, model_stats(models, self.prices), prompt_stats(prompts), indexes
+        )
 
     # --- change tracking, for `traces --follow` and the live viewer -----------------------
 
