@@ -84,9 +84,20 @@ def _metadata_json(metadata: object) -> bytes:
     try:
         return orjson.dumps(metadata, default=str, option=_JSON_OPTIONS)
     except (TypeError, orjson.JSONEncodeError):  # e.g. an integer beyond 64 bits
-        return json.dumps(metadata, sort_keys=True, default=str, ensure_ascii=False).encode(
-            "utf-8", "surrogatepass"
-        )
+        pass
+    try:  # the same shape through the standard library, keys made text so that they sort
+        text = json.dumps(_plain(metadata), sort_keys=True, ensure_ascii=False, default=str)
+    except (TypeError, ValueError, RecursionError):  # a cycle: nothing stable to hash but this
+        text = str(type(metadata))
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
 
 
 def document_digest(text: str, metadata: object) -> int:
@@ -301,12 +312,14 @@ def class_names(obj: object) -> frozenset[str]:
 
 
 def model_name(embedding: object) -> str | None:
-    """An embedding object's model name, else its class name."""
+    """An embedding object's model name, else its class name (a plain function: its name)."""
     if embedding is None:
         return None
+    if inspect.isroutine(embedding):
+        name = getattr(embedding, "__qualname__", None)
+        return name if isinstance(name, str) else None
     for attribute in ("model", "model_name", "deployment", "model_id"):
         value = getattr(embedding, attribute, None)
         if isinstance(value, str) and value and value != "unknown":
             return value
-    name = getattr(type(embedding), "__name__", None)
-    return name if name not in (None, "function", "method") else None
+    return type(embedding).__name__

@@ -1,19 +1,18 @@
 """Which vector store answered a LangChain retriever run (``spyglass.retrieval.index.*``).
 
 The callbacks never see the retriever: ``on_retriever_start`` gets ``serialized=None``, the
-query and metadata. What does see it is ``VectorStoreRetriever._get_relevant_documents`` (and
-its async twin), called by ``BaseRetriever.invoke`` right after ``on_retriever_start`` with the
-retriever as ``self`` and the run's ``run_manager``, whose ``run_id`` names the span in the
-shared ``RunTable``. So autolog wraps those two methods; the wrapper reads the retriever's
-``vectorstore``, sets the index attributes on the run's span, and calls the original. A
-retrieval no spyglass handler traces costs one dict lookup. ``functools.wraps`` keeps the
-signature that ``BaseRetriever.__init_subclass__`` inspects.
+query and metadata. So autolog wraps ``BaseRetriever.invoke`` and ``ainvoke``, the entry points
+of every retriever: the wrapper puts ``(probe, retriever)`` in a ``ContextVar`` for the length
+of the call and resets it after, and ``on_retriever_start``, which langchain-core calls inside
+``invoke`` in the same context (spyglass's handler runs inline, also in async code), reads the
+retriever's ``vectorstore`` from it: a ``VectorStoreRetriever``'s, or that of any retriever of
+the user's that holds one under that name (like the demo's). A nested retriever's own call
+sets the var for its own span; the value never outlives the call, so nothing stale is read.
+Any spyglass handler reads it, also one the user passed in ``callbacks``.
 
-``langchain_core.vectorstores`` costs a third of a second to import, so install does not import
-it: the wrap happens when it is already imported, or else at the first ``on_retriever_start``
-that names a vector store (LangChain's ``ls_vector_store_provider`` metadata; the module is
-imported by then, and the method is looked up after the callback returns, so that first
-retrieval is covered too). ``close`` restores the methods exactly, and any store method that
+``langchain_core.retrievers`` costs a fifth of a second to import, so install does not import
+it: a post-import hook (``_hooks``) wraps it when the program imports it, or at once if it has.
+``close`` removes the hook and restores the methods exactly, and any store method that
 ``Mutations`` wrapped.
 
 Readers (see ``_index``): ``InMemoryVectorStore`` (its ``store`` dict of records, replaced on
@@ -26,11 +25,13 @@ replaces on every add; ids cannot be re-added, so no method needs counting), Chr
 from __future__ import annotations
 
 import functools
-import sys
 import threading
 from collections.abc import Callable, Hashable
+from contextvars import ContextVar
+from types import ModuleType
 from typing import Any
 
+from spyglass.integrations._hooks import PostImportFinder
 from spyglass.integrations._index import (
     Description,
     Fingerprints,
@@ -40,10 +41,9 @@ from spyglass.integrations._index import (
     model_name,
 )
 from spyglass.integrations._index_chroma import ChromaReader
-from spyglass.integrations.langchain._runs import RunTable
 from spyglass.integrations.langchain._spans import callback_failed
 
-_MODULE = "langchain_core.vectorstores.base"
+_MODULE = "langchain_core.retrievers"
 _IN_MEMORY_WRITES = ("add_documents", "aadd_documents", "delete")
 
 
@@ -127,29 +127,27 @@ class OtherReader:
 class IndexProbe:
     """autolog's index recording for LangChain: the retriever wrap, the readers, the cache."""
 
-    def __init__(self, runs: RunTable) -> None:
-        self._runs = runs
+    def __init__(self) -> None:
         self.fingerprints = Fingerprints()
         self.mutations = Mutations()
         self._readers: dict[type, Reader] = {}
+        self._hook = PostImportFinder()
         self._lock = threading.Lock()
         self._restore: Callable[[], None] | None = None
-        self.attached = False
         self.closed = False
 
     def attach(self) -> None:
-        """Wrap ``VectorStoreRetriever`` if its module is imported (else a later call will)."""
-        module = sys.modules.get(_MODULE)
-        if module is None:
-            return
+        """Wrap ``BaseRetriever`` now if its module is imported, else when it is."""
+        self._hook.watch(_MODULE, self._wrap)
+
+    def _wrap(self, module: ModuleType) -> None:
         with self._lock:
-            if self.attached or self.closed:
-                return
-            self._restore = _wrap_retriever(module.VectorStoreRetriever, self)
-            self.attached = True
+            if self._restore is None and not self.closed:
+                self._restore = _wrap_retriever(module.BaseRetriever, self)
 
     def close(self) -> None:
-        """Restore every wrapped method (uninstall)."""
+        """Remove the hook and restore every wrapped method (uninstall)."""
+        self._hook.remove()
         with self._lock:
             self.closed = True
             restore, self._restore = self._restore, None
@@ -157,16 +155,12 @@ class IndexProbe:
             restore()
         self.mutations.close()
 
-    def record(self, retriever: Any, run_manager: object) -> None:
-        """Set the index attributes on the run's span, if spyglass traces the run."""
-        try:
-            run = self._runs.get(getattr(run_manager, "run_id", None))
-            if run is None or run.kind != "RETRIEVER":
-                return
-            store = retriever.vectorstore
-            run.span.set_attributes(self.fingerprints.attributes(store, self.reader(store)))
-        except Exception as exc:
-            callback_failed("index fingerprint", exc)
+    def attributes(self, retriever: object) -> dict[str, object] | None:
+        """The index attributes of the retriever's ``vectorstore``; None without one."""
+        store = getattr(retriever, "vectorstore", None)
+        if store is None or "VectorStore" not in class_names(store):
+            return None
+        return self.fingerprints.attributes(store, self.reader(store))
 
     def reader(self, store: object) -> Reader:
         cls = type(store)
@@ -189,30 +183,53 @@ class IndexProbe:
         return OtherReader()
 
 
+#: The retriever whose ``invoke`` / ``ainvoke`` runs now in this context, and its probe.
+_CURRENT: ContextVar[tuple[IndexProbe, object] | None] = ContextVar(
+    "spyglass_langchain_retriever", default=None
+)
+
+
+def current_index_attributes() -> dict[str, object] | None:
+    """For ``on_retriever_start``: the index attributes of the retriever being invoked; None
+    when there is none (or reading it failed: logged once, never raised)."""
+    current = _CURRENT.get()
+    if current is None:
+        return None
+    probe, retriever = current
+    try:
+        return probe.attributes(retriever)
+    except Exception as exc:
+        callback_failed("index fingerprint", exc)
+        return None
+
+
 def _wrap_retriever(cls: type, probe: IndexProbe) -> Callable[[], None]:
-    """Wrap ``cls``'s sync and async retrieval; the undo restores both (or, if something
+    """Wrap ``cls.invoke`` and ``cls.ainvoke``; the undo restores both (or, if something
     wrapped them since, leaves that in place and makes ours a pass-through)."""
-    sync = cls.__dict__["_get_relevant_documents"]
-    asynchronous = cls.__dict__["_aget_relevant_documents"]
+    sync = cls.__dict__["invoke"]
+    asynchronous = cls.__dict__["ainvoke"]
 
     @functools.wraps(sync)
-    def _get_relevant_documents(self: Any, query: str, *, run_manager: Any, **kwargs: Any) -> Any:
-        if not probe.closed:
-            probe.record(self, run_manager)
-        return sync(self, query, run_manager=run_manager, **kwargs)
+    def invoke(self: object, *args: Any, **kwargs: Any) -> Any:
+        if probe.closed:
+            return sync(self, *args, **kwargs)
+        token = _CURRENT.set((probe, self))
+        try:
+            return sync(self, *args, **kwargs)
+        finally:
+            _CURRENT.reset(token)
 
     @functools.wraps(asynchronous)
-    async def _aget_relevant_documents(
-        self: Any, query: str, *, run_manager: Any, **kwargs: Any
-    ) -> Any:
-        if not probe.closed:
-            probe.record(self, run_manager)
-        return await asynchronous(self, query, run_manager=run_manager, **kwargs)
+    async def ainvoke(self: object, *args: Any, **kwargs: Any) -> Any:
+        if probe.closed:
+            return await asynchronous(self, *args, **kwargs)
+        token = _CURRENT.set((probe, self))
+        try:
+            return await asynchronous(self, *args, **kwargs)
+        finally:
+            _CURRENT.reset(token)
 
-    wrapped = {
-        "_get_relevant_documents": (_get_relevant_documents, sync),
-        "_aget_relevant_documents": (_aget_relevant_documents, asynchronous),
-    }
+    wrapped = {"invoke": (invoke, sync), "ainvoke": (ainvoke, asynchronous)}
     for name, (wrapper, _) in wrapped.items():
         setattr(cls, name, wrapper)
 

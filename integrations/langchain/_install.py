@@ -13,8 +13,9 @@ Managers already built keep a reference to the handler; closed, it records nothi
 
 The one patch, ``AsyncCallbackManager.on_llm_start`` (``_llm_start``), keeps langchain-core from
 skipping the user's other handlers because ours is inline; uninstall restores it. The index
-probe (``_index``) wraps ``VectorStoreRetriever``'s retrieval methods and the write methods of
-the stores it reads, each when first needed; uninstall restores them first.
+probe (``_index``) wraps ``BaseRetriever.invoke`` / ``ainvoke`` once the program imports
+retrievers, and the write methods of the stores it reads when it first reads one; uninstall
+restores them first.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from spyglass.tracer._integration import IntegrationContext, Uninstall
 def install(ctx: IntegrationContext) -> Uninstall:
     """Trace every LangChain run of the process into ``ctx.lite``; returns the undo."""
     handler = SpyglassCallbackHandler(tracer=ctx.lite, capture_content=ctx.capture_content)
-    probe = handler.index_probe = IndexProbe(handler._runs)
+    probe = IndexProbe()
     probe.attach()
     var: ContextVar[SpyglassCallbackHandler | None] = ContextVar(
         "spyglass_langchain_handler", default=handler
