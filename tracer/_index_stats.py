@@ -68,6 +68,8 @@ class IndexRuns:
     input_tokens: int = 0
     output_tokens: int = 0
     durations_ms: list[float] = field(default_factory=list, repr=False)
+    first_ns: int = field(default=2**63, repr=False)
+    """When the first of these runs started (an index's rows read in the order it changed)."""
 
     @property
     def prompt(self) -> str | None:
@@ -106,7 +108,8 @@ def index_key(cls: object, name: object, fingerprint: object) -> tuple[str, str 
 
 
 def index_stats(rows: Iterable[Sequence[object]]) -> list[IndexRuns]:
-    """Rows as ``index_rows_sql`` reads them; by prompt (none last), then index."""
+    """Rows as ``index_rows_sql`` reads them; by prompt (none last), then by the first run
+    of each index (so an index that changed reads in the order it changed)."""
     acc: dict[tuple[str | None, ...], IndexRuns] = {}
     names: dict[tuple[str | None, ...], set[str | None]] = {}
     for name, version, cls, index_name, fp, docs, start, end, failed, tokens_in, tokens_out in rows:
@@ -122,6 +125,7 @@ def index_stats(rows: Iterable[Sequence[object]]) -> list[IndexRuns]:
         stats.input_tokens += _int(tokens_in)
         stats.output_tokens += _int(tokens_out)
         stats.durations_ms.append((_int(end) - _int(start)) / 1e6)
+        stats.first_ns = min(stats.first_ns, _int(start))
     for key, stats in acc.items():
         stats.durations_ms.sort()
         shared = names[key]
@@ -135,7 +139,7 @@ def _order(s: IndexRuns) -> tuple[object, ...]:
         s.prompt_name is None,
         s.prompt_name or "",
         (0, int(version), "") if version.isdigit() else (1, 0, version),
+        s.first_ns,
         s.index_class,
-        s.index_name or "",
         s.fingerprint or "",
     )
