@@ -144,3 +144,45 @@ def test_disable_restores_the_index_methods(db: Path) -> None:
     assert VectorStoreIndex.__dict__["insert_nodes"] is not originals["insert_nodes"]
     spyglass.autolog(disable=True)
     assert {name: VectorStoreIndex.__dict__[name] for name in originals} == originals
+
+
+def test_node_contents_read_from_the_docstore_dict_match_the_rebuilt_nodes() -> None:
+    from spyglass.integrations._index import Mutations
+    from spyglass.integrations.llama_index._index import DocstoreReader
+
+    index = rag_index()
+    reader = DocstoreReader(Mutations())
+    records = reader.records(index)
+    assert len(records) == len(DOCS) and all(isinstance(r, dict) for _, r in records)
+    for key, record in records:  # the fast path (the stored dict) and get_node agree
+        assert reader.content(index, key, record) == reader.content(index, key, None)
+
+
+def test_chroma_vector_store(li: Path) -> None:
+    chromadb = pytest.importorskip("chromadb")
+    chroma = pytest.importorskip("llama_index.vector_stores.chroma")
+    from llama_index.core import StorageContext
+
+    client = chromadb.EphemeralClient(settings=chromadb.Settings(anonymized_telemetry=False))
+    store = chroma.ChromaVectorStore(chroma_collection=client.create_collection("handbook"))
+    index = VectorStoreIndex.from_documents(
+        [Document(text=text, metadata={"n": i}) for i, text in enumerate(DOCS)],
+        storage_context=StorageContext.from_defaults(vector_store=store),
+        embed_model=HashEmbedding(),
+    )
+    retriever = index.as_retriever()
+    retriever.retrieve("lamp")
+    index.insert(Document(text="One more.", metadata={"n": 9}))
+    retriever.retrieve("lamp")
+    rag_index().as_retriever().retrieve("lamp")  # the same documents, in memory
+    first, grown, in_memory = retriever_indexes(li)
+    assert first[A.SPYGLASS_INDEX_CLASS] == "ChromaVectorStore"
+    assert first[A.SPYGLASS_INDEX_NAME] == "handbook"
+    assert first[A.SPYGLASS_INDEX_EMBEDDING_DIMENSION] == 32
+    assert (first[A.SPYGLASS_INDEX_DOCUMENT_COUNT], grown[A.SPYGLASS_INDEX_DOCUMENT_COUNT]) == (
+        4,
+        5,
+    )
+    # LlamaIndex's own bookkeeping in Chroma's metadata (random ids) does not count
+    assert first[A.SPYGLASS_INDEX_FINGERPRINT] == in_memory[A.SPYGLASS_INDEX_FINGERPRINT]
+    assert grown[A.SPYGLASS_INDEX_FINGERPRINT] != first[A.SPYGLASS_INDEX_FINGERPRINT]
