@@ -186,7 +186,9 @@ class Writer:
         return trace_id
 
     def flush(self) -> None:
-        from spyglass.tracer._exporter import _INSERT_DOCUMENT, _INSERT_SEARCH, _INSERT_SPAN
+        from spyglass.tracer._statements import INSERT_DOCUMENT as _INSERT_DOCUMENT
+        from spyglass.tracer._statements import INSERT_SEARCH as _INSERT_SEARCH
+        from spyglass.tracer._statements import INSERT_SPAN as _INSERT_SPAN
 
         self.conn.execute("BEGIN")
         self.conn.executemany(_INSERT_SPAN, self.spans)

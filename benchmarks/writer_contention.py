@@ -28,7 +28,7 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from throughput import emit_light, make_shapes
 
-from spyglass.tracer import _exporter
+from spyglass.tracer import _statements
 from spyglass.tracer._exporter import SQLiteSpanExporter
 from spyglass.tracer._pipeline import Pipeline, Settings
 from spyglass.tracer._redact import Redactor
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args(argv)
     rows = build_rows(args.spans)
-    default = _exporter._ROWS_PER_STATEMENT
+    default = _statements.ROWS_PER_STATEMENT
     settings = {"1 row per statement": 1, "64 rows per statement": 64}
     settings[f"{default} rows (the exporter's)"] = default
     cpu: dict[str, list[float]] = {name: [] for name in settings}
@@ -97,11 +97,11 @@ def main(argv: list[str] | None = None) -> int:
             for name, per_statement in settings.items():
                 exporter = SQLiteSpanExporter(Path(tmp) / f"{repeat}-{per_statement}.db")
                 exporter.open()
-                _exporter._ROWS_PER_STATEMENT = per_statement
+                _statements.ROWS_PER_STATEMENT = per_statement
                 try:
                     elapsed, used = contended(exporter, rows)
                 finally:
-                    _exporter._ROWS_PER_STATEMENT = default
+                    _statements.ROWS_PER_STATEMENT = default
                     exporter.shutdown()
                 cpu[name].append(used)
                 wall[name].append(elapsed)

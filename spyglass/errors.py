@@ -93,3 +93,8 @@ class EvaluationError(SpyglassError, ValueError):
 
 class RunNotFound(EvaluationError, LookupError):
     """No evaluation run has that id, id prefix or name."""
+
+
+class CollectorError(SpyglassError):
+    """``spyglass collect`` cannot start: its address is taken, its file unusable, or the
+    ``collect`` extra is not installed."""

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 
-from spyglass.tracer import _exporter
+from spyglass.tracer import _exporter, _statements
 from spyglass.tracer import attributes as A
 from spyglass.tracer._exporter import SQLiteSpanExporter
 from spyglass.tracer._pipeline import Pipeline, Settings
@@ -51,7 +51,7 @@ def _spans(count: int, trace_every: int = 7) -> list[ReadableSpan]:
 def test_every_batch_size_stores_every_span_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, count: int, variable_limit: int
 ) -> None:
-    monkeypatch.setattr(_exporter, "_variable_limit", lambda conn: variable_limit)
+    monkeypatch.setattr(_statements, "variable_limit", lambda conn: variable_limit)
     spans = _spans(count)
     exporter = SQLiteSpanExporter(tmp_path / "batches.db")
     exporter.open()
@@ -73,11 +73,11 @@ def test_every_batch_size_stores_every_span_once(
 
 
 def test_multi_row_sql_repeats_the_row_and_keeps_the_upsert_tail() -> None:
-    one = _exporter._multi_row(_exporter._INSERT_SEARCH, 1)
+    one = _statements.multi_row(_statements.INSERT_SEARCH, 1)
     assert one == "INSERT INTO search (rowid, text) VALUES (?, ?)"
-    assert _exporter._multi_row(_exporter._INSERT_SEARCH, 3).endswith(
+    assert _statements.multi_row(_statements.INSERT_SEARCH, 3).endswith(
         "VALUES (?, ?), (?, ?), (?, ?)"
     )
-    upsert = _exporter._multi_row(_exporter._UPSERT_TRACE, 2)
+    upsert = _statements.multi_row(_exporter._UPSERT_TRACE, 2)
     assert upsert.count("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)") == 2
     assert "ON CONFLICT (trace_id) DO UPDATE" in upsert

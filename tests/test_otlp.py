@@ -271,6 +271,27 @@ def test_redact_false_sends_values_as_they_are(collector: Collector, db: Path) -
     assert collector.by_name()["leaky"].attributes["note"] == f"the key is {SECRET}"
 
 
+def test_a_lone_surrogate_does_not_cost_the_batch(collector: Collector, db: Path) -> None:
+    bad, shown = "caf\udce9.txt", "caf\ufffd.txt"  # os.fsdecode of a Latin-1 file name
+    spyglass.autolog(db=db, otlp_endpoint=collector.url, integrations=())
+    with pytest.raises(ValueError), spyglass.trace(bad) as span:
+        assert span is not None
+        span.set_attribute("file", bad)
+        span.otel_span.set_attribute("files", [bad, "ok"])
+        span.otel_span.add_event(bad, {"path": bad})
+        raise ValueError(bad)
+    for i in range(20):
+        with spyglass.trace(f"good {i}"):
+            pass
+    assert spyglass.flush() is True
+    assert len(collector.wait_for(21)) == 21
+    received = collector.by_name()[shown]
+    assert received.attributes["file"] == shown
+    assert received.attributes["files"] == [shown, "ok"]
+    assert received.status_message == f"ValueError: {shown}"
+    assert (shown, {"path": shown}) in received.events
+
+
 def _closed_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))

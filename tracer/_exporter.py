@@ -5,21 +5,26 @@ search-index rows and the per-trace roll-up go in together, so a killed process 
 all of a batch or none of it. Span row ids are allocated inside the write lock, which lets the
 contentless FTS index use them as its rowids without a read-back.
 
-Rows go in many per statement (``INSERT ... VALUES (...), (...), ...``), not one
-``executemany`` step each. Python's sqlite3 lets go of the GIL around every step and must win it
-back from the traced program's thread afterwards; when that thread is busy, each hand-off waits
-for the interpreter's switch interval. Row by row, a thousand spans took 16 s to write next to
-a program running Python (63 spans/s: the queue fills and the program ends up waiting on it);
-256 rows a statement wrote them in 0.35 s (``benchmarks/writer_contention.py``).
+Rows go in many per statement (``_statements``): one ``executemany`` step per row waited on
+the traced program's thread for the GIL at every step.
 
 The connection belongs to one process: after ``fork()`` the child opens its own (see
 ``_fork_hooks``). A batch that fails (locked past the busy timeout, read-only, disk full,
 corrupt) is kept and retried with the next one, up to a bound; every failure kind is logged
-once as a warning through ``logging``.
+once as a warning through ``logging``. A batch that fails for its rows rather than for the
+database loses only the rows that fail alone (``_faults``, which also says when a connection is
+reopened).
+
+Before each batch, two cheap checks of the files: that the file at the path is still the one
+opened (same device and inode; if it was deleted or replaced, a new one is created there, with
+one warning, and a batch committed into the unlinked file meanwhile is written again, so
+``flush()`` never counts spans that went nowhere); and that -shm and -wal are writable (``_db``:
+SQLite writing to a mapped -shm made immutable is SIGBUS).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
@@ -33,71 +38,21 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from spyglass.errors import DatabaseError
-from spyglass.tracer._db import open_for_write
+from spyglass.tracer._db import (
+    check_companions,
+    close_safely,
+    file_identity,
+    open_for_write,
+)
+from spyglass.tracer._faults import keeps_connection, kind, write_isolating
 from spyglass.tracer._redact import Redactor
-from spyglass.tracer._rows import SPAN_COLUMNS, SpanRow, span_to_row
+from spyglass.tracer._rows import SpanRow, span_to_row
+from spyglass.tracer._statements import INSERT_DOCUMENT, INSERT_SEARCH, INSERT_SPAN, insert
 
 logger = logging.getLogger("spyglass")
 
 #: Spans kept for a retry while the database refuses writes; older ones are dropped past this.
 MAX_PENDING_SPANS = 50_000
-
-_INSERT_SPAN = (
-    f"INSERT OR IGNORE INTO spans (id, {', '.join(SPAN_COLUMNS)}) "
-    f"VALUES ({', '.join('?' * (len(SPAN_COLUMNS) + 1))})"
-)
-_INSERT_DOCUMENT = (
-    "INSERT OR IGNORE INTO documents "
-    "(span_row, position, trace_id, doc_id, score, content, metadata) VALUES (?, ?, ?, ?, ?, ?, ?)"
-)
-_INSERT_SEARCH = "INSERT INTO search (rowid, text) VALUES (?, ?)"
-
-#: Rows per multi-row statement (at most; SQLite's variable limit may allow fewer). Beside a
-#: busy program, 256 wrote a batch in two thirds of the time 64 took, at the same CPU
-#: (``benchmarks/writer_contention.py``); larger statements cost more to compile.
-_ROWS_PER_STATEMENT = 256
-_multi_row_sql: dict[tuple[str, int], str] = {}
-
-
-def _multi_row(statement: str, count: int) -> str:
-    """``statement`` (one ``VALUES (...)`` row, maybe an ``ON CONFLICT`` tail), ``count`` times."""
-    key = (statement, count)
-    sql = _multi_row_sql.get(key)
-    if sql is None:
-        head, _, rest = statement.partition("VALUES")
-        row, _, tail = rest.partition(")")
-        sql = f"{head}VALUES {', '.join([row.strip() + ')'] * count)}{tail}"
-        _multi_row_sql[key] = sql
-    return sql
-
-
-def _insert(conn: sqlite3.Connection, statement: str, rows: Sequence[Sequence[object]]) -> None:
-    """Every row of ``rows``, in as few statements as the variable limit allows.
-
-    Chunks are ``_ROWS_PER_STATEMENT`` rows, then powers of two for the rest, so each size's
-    SQL is compiled once and stays in the connection's statement cache.
-    """
-    if not rows:
-        return
-    width = len(rows[0])
-    limit = max(1, min(_ROWS_PER_STATEMENT, _variable_limit(conn) // width))
-    start, total = 0, len(rows)
-    while start < total:
-        size = limit
-        while size > total - start:
-            size //= 2
-        chunk = rows[start : start + size]
-        conn.execute(_multi_row(statement, size), [value for row in chunk for value in row])
-        start += size
-
-
-def _variable_limit(conn: sqlite3.Connection) -> int:
-    """How many ``?`` one statement may hold (999 in old SQLite builds, 32,766 since 3.32)."""
-    try:
-        return conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-    except (AttributeError, sqlite3.Error):  # Python < 3.11
-        return 999
-
 
 _UPSERT_TRACE = """
 INSERT INTO traces (trace_id, project, name, root_span_id, start_ns, end_ns, status,
@@ -215,10 +170,6 @@ def _trace_rollups(rows: Sequence[SpanRow]) -> list[tuple[object, ...]]:
     return [rollup.values() for rollup in acc.values()]
 
 
-def _kind(exc: Exception) -> str:
-    return "database" if isinstance(exc, (sqlite3.Error, DatabaseError, OSError)) else "export"
-
-
 class SQLiteSpanExporter(SpanExporter):
     """Writes finished spans into a spyglass SQLite file."""
 
@@ -229,6 +180,8 @@ class SQLiteSpanExporter(SpanExporter):
         self._conn: sqlite3.Connection | None = None
         self._pid = os.getpid()
         self._pending: list[SpanRow] = []
+        self._identity: tuple[int, int] | None = None  # (device, inode) of the file opened
+        self._rejected = 0  # spans dropped because they could not be stored
         self._warned: set[str] = set()
         self._closed = False
         _fork_hooks()
@@ -268,9 +221,39 @@ class SQLiteSpanExporter(SpanExporter):
         if self._pid != os.getpid():
             # Never use a connection inherited across fork(): that is how SQLite files corrupt.
             self._conn, self._pid, self._pending = None, os.getpid(), []
+        check_companions(self.path)  # before SQLite touches the -shm it maps
+        if self._conn is not None and self._replaced():
+            self._warn_once(
+                "replaced",
+                f"spyglass: {self.path} was deleted or replaced while in use; "
+                "writing traces to a new file there",
+            )
+            # Into the old file (moved, or unlinked) goes what it still holds only in the WAL:
+            # SQLite does not checkpoint a moved file on close, and the new file at the path
+            # deletes a WAL it finds beside it as stale.
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._release()
         if self._conn is None:
             self._conn = open_for_write(self.path)
+            self._identity = file_identity(self.path)
         return self._conn
+
+    def _replaced(self) -> bool:
+        """Whether the file at the path is no longer the one this connection writes to."""
+        try:
+            return file_identity(self.path) != self._identity
+        except OSError:  # cannot tell (a directory we may not search): assume not
+            return False
+
+    def _release(self) -> None:
+        """Close the connection (lock held); the next write opens a new one."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                close_safely(conn, self.path)
+            except sqlite3.Error:
+                logger.debug("spyglass could not close %s", self.path, exc_info=True)
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         if self._closed:
@@ -280,10 +263,9 @@ class SQLiteSpanExporter(SpanExporter):
             batch, self._pending = self._pending + rows, []
             if not batch:
                 return SpanExportResult.SUCCESS
-            try:
-                self._write(batch)
-            except Exception as exc:  # the host program must never see this
-                self._keep(batch, exc)
+            failed = self._store(batch)
+            if failed is not None:
+                self._keep(*failed)
                 return SpanExportResult.FAILURE
         return SpanExportResult.SUCCESS
 
@@ -291,17 +273,36 @@ class SQLiteSpanExporter(SpanExporter):
         try:
             return span_to_row(span, self._redactor)
         except Exception as exc:
-            self._warn_once("convert", f"spyglass could not store span {span.name!r}: {exc!r}")
+            self._reject(span.name, exc)
             return None
 
+    def _store(self, batch: list[SpanRow]) -> tuple[list[SpanRow], Exception] | None:
+        """Write ``batch`` (lock held), dropping only rows that fail alone (``_faults``);
+        returns what is still unwritten and the database's error, if it failed."""
+        return write_isolating(self._write, batch, lambda row, exc: self._reject(row.name, exc))
+
+    def _reject(self, name: str, exc: Exception) -> None:
+        self._rejected += 1
+        self._warn_once(
+            "rejected",
+            f"spyglass could not store span {name!r} ({exc!r}); it is dropped, other spans "
+            "are stored",
+        )
+
     def _write(self, rows: list[SpanRow]) -> None:
-        conn = self._connection()
+        self._transaction(self._connection(), rows)
+        if self._replaced():
+            # Committed into a file that was deleted or replaced meanwhile: nobody will read
+            # it there, so the rows go into the file now at the path.
+            self._transaction(self._connection(), rows)
+
+    def _transaction(self, conn: sqlite3.Connection, rows: list[SpanRow]) -> None:
         conn.execute("BEGIN IMMEDIATE")
         try:
             base = conn.execute("SELECT coalesce(max(id), 0) FROM spans").fetchone()[0]
             numbered = list(enumerate(rows, base + 1))
             changes = conn.total_changes
-            _insert(conn, _INSERT_SPAN, [(rid, *row.values) for rid, row in numbered])
+            insert(conn, INSERT_SPAN, [(rid, *row.values) for rid, row in numbered])
             if conn.total_changes - changes != len(rows):
                 # Some spans were stored already (INSERT OR IGNORE): a span exported twice must
                 # not be counted twice in its trace, nor get a second set of documents and
@@ -309,13 +310,13 @@ class SQLiteSpanExporter(SpanExporter):
                 stored = {r[0] for r in conn.execute("SELECT id FROM spans WHERE id > ?", (base,))}
                 numbered = [(rid, row) for rid, row in numbered if rid in stored]
             documents = [(rid, *doc) for rid, row in numbered for doc in row.documents]
-            _insert(conn, _INSERT_DOCUMENT, documents)
-            _insert(
+            insert(conn, INSERT_DOCUMENT, documents)
+            insert(
                 conn,
-                _INSERT_SEARCH,
+                INSERT_SEARCH,
                 [(rid, row.search_text) for rid, row in numbered if row.search_text],
             )
-            _insert(conn, _UPSERT_TRACE, _trace_rollups([row for _, row in numbered]))
+            insert(conn, _UPSERT_TRACE, _trace_rollups([row for _, row in numbered]))
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -324,6 +325,8 @@ class SQLiteSpanExporter(SpanExporter):
 
     def _keep(self, batch: list[SpanRow], exc: Exception) -> None:
         """Hold a failed batch for the next export (lock held); past the bound drop the oldest."""
+        if not keeps_connection(exc):
+            self._release()  # a read-only connection, say, would fail forever: reopen next time
         self._pending = batch
         dropped = len(batch) - MAX_PENDING_SPANS
         if dropped > 0:
@@ -334,7 +337,7 @@ class SQLiteSpanExporter(SpanExporter):
                 f"spyglass dropped {dropped} spans that {self.path} would not take "
                 "(and drops the oldest while it refuses writes)",
             )
-        self._warn_once(_kind(exc), f"spyglass cannot write traces to {self.path}: {exc}")
+        self._warn_once(kind(exc), f"spyglass cannot write traces to {self.path}: {exc}")
 
     def _warn_once(self, kind: str, message: str) -> None:
         if kind not in self._warned:
@@ -346,6 +349,10 @@ class SQLiteSpanExporter(SpanExporter):
     def pending_count(self) -> int:
         """Spans held for a retry because the database refused them."""
         return len(self._pending)
+
+    def rejected_count(self) -> int:
+        """Spans dropped because they could not be stored (not the database's fault)."""
+        return self._rejected
 
     def force_flush(self, timeout_millis: int = 30_000) -> bool:
         if self._pending:
@@ -362,6 +369,6 @@ class SQLiteSpanExporter(SpanExporter):
             )
         self._closed = True
         with self._lock:
-            if self._conn is not None and self._pid == os.getpid():
-                self._conn.close()
+            if self._pid == os.getpid():
+                self._release()
             self._conn = None

@@ -17,7 +17,9 @@ as an SDK span would.
 
 Attribute values are checked cheaply: the primitive types pass as they are, homogeneous
 sequences of them become tuples, anything else (``None`` included) is dropped, as the SDK drops
-it, but without a warning per value.
+it, but without a warning per value. A string (or a sequence of strings) longer than
+``MAX_ATTRIBUTE_CHARS`` is cut, visibly, at once: a 50 MB value must not be held and copied
+until export.
 
 **Deferred attributes.** Turning a run's inputs and outputs into JSON (messages, documents,
 chain values) is most of an integration's work. ``defer(extractor, *args)`` keeps the arguments
@@ -49,6 +51,7 @@ from opentelemetry.util.types import AttributeValue
 
 from spyglass.tracer import attributes as A
 from spyglass.tracer._context import _INHERITED
+from spyglass.tracer._limits import MAX_ATTRIBUTE_CHARS, bounded_strings, capped
 
 logger = logging.getLogger("spyglass")
 
@@ -93,6 +96,8 @@ def snapshot(value: object) -> object:
 
 def _clean(value: object) -> AttributeValue | None:
     """An OTel attribute value, or None when ``value`` is not one (slow path only)."""
+    if isinstance(value, str):
+        return capped(value, MAX_ATTRIBUTE_CHARS)
     if isinstance(value, _PRIMITIVE):
         return value
     if isinstance(value, (list, tuple)):
@@ -100,15 +105,20 @@ def _clean(value: object) -> AttributeValue | None:
             return ()
         first = type(value[0])
         if first in _PRIMITIVE and all(type(item) is first for item in value):
-            return tuple(value)
+            return bounded_strings(value, MAX_ATTRIBUTE_CHARS) if first is str else tuple(value)
     return None
 
 
 def _cleaned(attributes: Attributes) -> Attributes:
-    """``attributes`` itself when every value is a primitive (the usual case), else a copy with
-    sequences turned into tuples and invalid values dropped."""
+    """``attributes`` itself when every value is a primitive and no string is too long (the
+    usual case), else a copy with sequences turned into tuples, long strings cut and invalid
+    values dropped."""
     for value in attributes.values():
-        if type(value) not in _PRIMITIVE:
+        kind = type(value)
+        if kind is str:
+            if len(value) > MAX_ATTRIBUTE_CHARS:
+                break
+        elif kind not in _PRIMITIVE:
             break
     else:
         return attributes
@@ -170,7 +180,11 @@ class LiteSpan(otel_trace.Span, ReadableSpan):
     def set_attribute(self, key: str, value: Any) -> None:
         if self._end_time is not None:
             return
-        if type(value) not in _PRIMITIVE:
+        kind = type(value)
+        if kind is str:
+            if len(value) > MAX_ATTRIBUTE_CHARS:
+                value = capped(value, MAX_ATTRIBUTE_CHARS)
+        elif kind not in _PRIMITIVE:
             value = _clean(value)
             if value is None:
                 return

@@ -35,6 +35,7 @@ from spyglass import __version__
 from spyglass.tracer import attributes as A
 from spyglass.tracer._context import ContextAttributesProcessor
 from spyglass.tracer._exporter import SQLiteSpanExporter
+from spyglass.tracer._limits import valid_text, valid_value
 from spyglass.tracer._lite import LiteTracer
 from spyglass.tracer._processor import BlockingBatchProcessor
 from spyglass.tracer._redact import Redactor
@@ -67,25 +68,31 @@ class _RedactingExporter(SpanExporter):
 
     def _attributes(self, attributes: Attributes) -> Attributes:
         scrub = self._redactor.scrub_value  # keeps each value's type (str in, str out)
-        return {k: cast(AttributeValue, scrub(v)) for k, v in (attributes or {}).items()}
+        # valid_*: a lone surrogate would fail the OTLP encoding of the whole batch.
+        return {
+            valid_text(k): cast(AttributeValue, valid_value(scrub(v)))
+            for k, v in (attributes or {}).items()
+        }
 
     def _status(self, status: Status) -> Status:
         if not status.description:
             return status
-        return Status(status.status_code, self._redactor.scrub(status.description))
+        return Status(status.status_code, valid_text(self._redactor.scrub(status.description)))
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
         # Events and the status message are scrubbed too: an exception's message and traceback
         # (record_error) are where a key the program was handed most often turns up.
         copies = [
             ReadableSpan(
-                name=self._redactor.scrub(span.name),
+                name=valid_text(self._redactor.scrub(span.name)),
                 context=span.context,
                 parent=span.parent,
                 resource=span.resource,
                 attributes=self._attributes(span.attributes),
                 events=[
-                    Event(event.name, self._attributes(event.attributes), event.timestamp)
+                    Event(
+                        valid_text(event.name), self._attributes(event.attributes), event.timestamp
+                    )
                     for event in span.events
                 ],
                 links=span.links,

@@ -3,6 +3,11 @@
 Runs on the exporter's worker thread, off the traced program's path. Redaction happens here,
 once per stored string, so every way a secret can enter a span (an integration, the user's own
 ``set_attribute``, an exception message) is scrubbed before anything is written.
+
+What is built here is always storable (``_limits``): orjson checks every string is valid UTF-8
+as it writes the attributes, so only a span it refuses (a lone surrogate, an int past 64 bits)
+or one past the size bound takes the slow path, where each bad value is replaced on its own.
+Names and status messages are checked directly (``str.isascii`` first, an O(1) flag).
 """
 
 from __future__ import annotations
@@ -12,19 +17,25 @@ import json
 try:  # several times faster than json on the exporter's thread; json is the fallback
     import orjson
 
-    def _dumps(value: object) -> str:
+    def _fast_dumps(value: object) -> str | None:
+        """JSON text, or None for what orjson refuses: a lone surrogate (it checks every
+        string is valid UTF-8, for free), an int past 64 bits, a key that is not a string."""
         try:
             return orjson.dumps(value, default=str).decode()
-        except TypeError:  # what orjson refuses (ints past 64 bits, ...) json still writes
-            return json.dumps(value, ensure_ascii=False, default=str)
+        except TypeError:
+            return None
 
     def _loads(raw: str) -> object:
         return orjson.loads(raw)
 
 except ImportError:  # pragma: no cover - orjson is a dependency, but stay correct without it
 
-    def _dumps(value: object) -> str:
-        return json.dumps(value, ensure_ascii=False, default=str)
+    def _fast_dumps(value: object) -> str | None:
+        try:
+            text = json.dumps(value, ensure_ascii=False, allow_nan=False, default=str)
+        except ValueError:  # NaN, or an int past json's 4,300 digits
+            return None
+        return text if valid_text(text) is text else None
 
     def _loads(raw: str) -> object:
         return json.loads(raw)
@@ -37,6 +48,13 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import StatusCode
 
 from spyglass.tracer import attributes as A
+from spyglass.tracer._limits import (
+    MAX_ATTRIBUTE_CHARS,
+    capped,
+    sqlite_int,
+    storable,
+    valid_text,
+)
 from spyglass.tracer._redact import Redactor
 
 #: JSON keys whose string values are structure, not text worth searching.
@@ -45,6 +63,36 @@ _STRUCTURAL_KEYS = frozenset({"role", "type", "id", "finish_reason", "mime_type"
 _NUMBERS = (int, float)  # bool is an int: nothing to scrub in any of them
 
 _STATUS = {StatusCode.OK: "OK", StatusCode.ERROR: "ERROR", StatusCode.UNSET: "UNSET"}
+
+
+def _dumps(value: object) -> str:
+    """JSON text that SQLite takes. What the fast encoder refuses, or what is too long, is
+    written from a ``storable`` copy: a bad value costs that value, not the span."""
+    text = _fast_dumps(value)
+    if text is None or len(text) > MAX_ATTRIBUTE_CHARS:
+        text = _slow_dumps(storable(value))
+    return text
+
+
+def _slow_dumps(value: object) -> str:
+    """JSON text of a ``storable`` value, in the form orjson writes it."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _stored_attributes(attrs: dict[str, object]) -> tuple[dict[str, object], str]:
+    """``attrs`` and their JSON; when that fails the fast path, a storable copy and its JSON,
+    so that the columns and the search text taken from them are storable too."""
+    text = _fast_dumps(attrs)
+    if text is not None and len(text) <= MAX_ATTRIBUTE_CHARS:
+        return attrs, text
+    copy = storable(attrs)
+    assert isinstance(copy, dict)
+    return copy, _slow_dumps(copy)
+
+
+def _text(text: str) -> str:
+    """A name or status message as it can be stored: valid UTF-8, cut past the bound."""
+    return valid_text(capped(text, MAX_ATTRIBUTE_CHARS))
 
 
 @dataclass(slots=True)  # one per span on the worker: slots make it cheaper to build
@@ -68,8 +116,7 @@ class SpanRow:
     search_text: str = ""
 
 
-def _int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+_int = sqlite_int  # a promoted integer column takes 64 bits; the JSON keeps a larger value
 
 
 def _str(value: object) -> str | None:
@@ -220,7 +267,7 @@ def _project(span: ReadableSpan) -> str:
     if cached is not None and cached[0] is resource:
         return cached[1]
     attrs = resource.attributes if resource is not None else {}
-    project = str(attrs.get("service.name", "default"))
+    project = valid_text(str(attrs.get("service.name", "default")))
     if len(_PROJECTS) > 64:
         _PROJECTS.clear()
     _PROJECTS[id(resource)] = (resource, project)
@@ -233,18 +280,20 @@ def span_to_row(span: ReadableSpan, redactor: Redactor | None) -> SpanRow:
     assert ctx is not None
     trace_id = format(ctx.trace_id, "032x")
     span_id = format(ctx.span_id, "016x")
-    attrs = _scrubbed(span.attributes or {}, redactor)
+    attrs, attributes_json = _stored_attributes(_scrubbed(span.attributes or {}, redactor))
     external = A.SPYGLASS_EXTERNAL_PARENT in attrs
     parent_id = None if span.parent is None or external else format(span.parent.span_id, "016x")
     span_status = span.status
     message = span_status.description
     if message and redactor is not None:
         message = redactor.scrub(message)
+    if message:
+        message = _text(message)
     project = _project(span)
     kind = str(attrs.get(A.SPYGLASS_KIND) or "CHAIN")
     start = span.start_time or 0
     end = span.end_time or start
-    name = span.name if redactor is None else redactor.scrub(span.name)
+    name = _text(span.name if redactor is None else redactor.scrub(span.name))
     status = _STATUS.get(span_status.status_code, "UNSET")
     row = SpanRow(
         values=(
@@ -263,7 +312,7 @@ def span_to_row(span: ReadableSpan, redactor: Redactor | None) -> SpanRow:
             _int(attrs.get(A.GEN_AI_USAGE_OUTPUT_TOKENS)),
             _str(attrs.get(A.GEN_AI_PROMPT_NAME)),
             _str(attrs.get(A.GEN_AI_PROMPT_VERSION)),
-            _dumps(attrs),
+            attributes_json,
             _events(span, redactor),
         ),
         trace_id=trace_id,

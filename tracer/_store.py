@@ -26,7 +26,12 @@ from typing import TYPE_CHECKING, Any
 
 from spyglass.errors import AmbiguousTraceId, ConfigurationError, TraceNotFound
 from spyglass.tracer._cost import PriceBook, Usage, total_cost
-from spyglass.tracer._db import open_for_read
+from spyglass.tracer._db import (
+    check_shared_memory_for_read,
+    close_safely,
+    open_for_read,
+    shared_memory_writable,
+)
 from spyglass.tracer._filters import TraceFilters, chunks, fts_query, trace_filters
 from spyglass.tracer._index_stats import index_rows_sql, index_stats
 from spyglass.tracer._records import (
@@ -88,6 +93,8 @@ class Store:
             db = default_db()
         self.path = Path(db)
         self._conn = open_for_read(self.path)
+        # Whether SQLite mapped the -shm writable: if it turns read-only, a query would be SIGBUS.
+        self._shm_mapped_writable = shared_memory_writable(self.path)
         self._lock = threading.Lock()
         self._prices = prices
 
@@ -98,7 +105,7 @@ class Store:
         return self._prices
 
     def close(self) -> None:
-        self._conn.close()
+        close_safely(self._conn, self.path)
 
     def __enter__(self) -> Store:
         return self
@@ -118,6 +125,7 @@ class Store:
 
         try:
             with self._lock:
+                check_shared_memory_for_read(self.path, mapped_writable=self._shm_mapped_writable)
                 return self._conn.execute(sql, params).fetchall()
         except sqlite3.DatabaseError as exc:
             raise _translate(exc, self.path) from exc
@@ -384,4 +392,5 @@ class Store:
         from spyglass._scores import scores
 
         with self._lock:
+            check_shared_memory_for_read(self.path, mapped_writable=self._shm_mapped_writable)
             return scores(self._conn, trace_id=trace_id, name=name, run=run)

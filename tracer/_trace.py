@@ -31,6 +31,7 @@ from spyglass.tracer._decorate import (
     wrap_function,
     wrap_generator,
 )
+from spyglass.tracer._limits import MAX_STRING, capped
 from spyglass.tracer._serialize import to_json
 
 logger = logging.getLogger("spyglass")
@@ -81,8 +82,11 @@ class SpanHandle:
             self._span.set_attribute(A.SPYGLASS_OUTPUT, to_json(value))
 
     def set_attribute(self, key: str, value: object) -> None:
-        """Set one attribute; values that are not OTel primitives are stored as JSON."""
-        if isinstance(value, (str, bool, int, float)):
+        """Set one attribute; values that are not OTel primitives are stored as JSON. A string
+        keeps what ``set_input`` keeps of one (``…[truncated N chars]`` past 16,384)."""
+        if isinstance(value, str):
+            self._span.set_attribute(key, capped(value, MAX_STRING))
+        elif isinstance(value, (bool, int, float)):
             self._span.set_attribute(key, value)
         else:
             self._span.set_attribute(key, to_json(value))
