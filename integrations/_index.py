@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import orjson
+from opentelemetry.util.types import AttributeValue
 
 from spyglass.tracer import attributes as A
 
@@ -127,10 +128,13 @@ def fingerprint_of(documents: Iterable[tuple[str, object]]) -> str:
     return combine(count, total)
 
 
-def index_attributes(description: Description, fingerprint: str | None) -> dict[str, object]:
+Attributes = dict[str, AttributeValue]
+
+
+def index_attributes(description: Description, fingerprint: str | None) -> Attributes:
     """The ``spyglass.retrieval.index.*`` attributes; unknown facts are left out."""
-    pairs: dict[str, object] = {A.SPYGLASS_INDEX_CLASS: description.store_class}
-    optional = (
+    pairs: Attributes = {A.SPYGLASS_INDEX_CLASS: description.store_class}
+    optional: tuple[tuple[str, AttributeValue], ...] = (
         (A.SPYGLASS_INDEX_NAME, description.name),
         (A.SPYGLASS_INDEX_EMBEDDING_MODEL, description.embedding_model),
         (A.SPYGLASS_INDEX_EMBEDDING_DIMENSION, description.embedding_dimension),
@@ -145,7 +149,7 @@ def index_attributes(description: Description, fingerprint: str | None) -> dict[
 class _Entry:
     ref: weakref.ref[Any]
     signal: Hashable
-    attributes: dict[str, object]
+    attributes: Attributes
     digests: dict[Hashable, tuple[object, int]] = field(default_factory=dict)
 
 
@@ -159,7 +163,7 @@ class Fingerprints:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def attributes(self, store: object, reader: Reader) -> dict[str, object]:
+    def attributes(self, store: object, reader: Reader) -> Attributes:
         """The index attributes of ``store`` now (the cached dict: do not change it)."""
         signal = reader.signal(store)
         entry = self._entries.get(id(store))
@@ -168,7 +172,7 @@ class Fingerprints:
         with self._lock:
             return self._refresh(store, reader, signal)
 
-    def _refresh(self, store: object, reader: Reader, signal: Hashable) -> dict[str, object]:
+    def _refresh(self, store: object, reader: Reader, signal: Hashable) -> Attributes:
         key = id(store)
         entry = self._entries.get(key)
         if entry is not None and entry.ref() is not store:

@@ -126,9 +126,9 @@ def index_stats(rows: Iterable[Sequence[object]]) -> list[IndexRuns]:
         stats.output_tokens += _int(tokens_out)
         stats.durations_ms.append((_int(end) - _int(start)) / 1e6)
         stats.first_ns = min(stats.first_ns, _int(start))
-    for key, stats in acc.items():
+    for group, stats in acc.items():
         stats.durations_ms.sort()
-        shared = names[key]
+        shared = names[group]
         stats.index_name = next(iter(shared)) if len(shared) == 1 else None  # one name, or none
     return sorted(acc.values(), key=_order)
 

@@ -33,6 +33,7 @@ from typing import Any
 
 from spyglass.integrations._hooks import PostImportFinder
 from spyglass.integrations._index import (
+    Attributes,
     Description,
     Fingerprints,
     Mutations,
@@ -155,7 +156,7 @@ class IndexProbe:
             restore()
         self.mutations.close()
 
-    def attributes(self, retriever: object) -> dict[str, object] | None:
+    def attributes(self, retriever: object) -> Attributes | None:
         """The index attributes of the retriever's ``vectorstore``; None without one."""
         store = getattr(retriever, "vectorstore", None)
         if store is None or "VectorStore" not in class_names(store):
@@ -189,7 +190,7 @@ _CURRENT: ContextVar[tuple[IndexProbe, object] | None] = ContextVar(
 )
 
 
-def current_index_attributes() -> dict[str, object] | None:
+def current_index_attributes() -> Attributes | None:
     """For ``on_retriever_start``: the index attributes of the retriever being invoked; None
     when there is none (or reading it failed: logged once, never raised)."""
     current = _CURRENT.get()

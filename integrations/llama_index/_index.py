@@ -28,6 +28,7 @@ from collections.abc import Hashable
 from typing import Any
 
 from spyglass.integrations._index import (
+    Attributes,
     Description,
     Fingerprints,
     Mutations,
@@ -174,7 +175,7 @@ class IndexProbe:
         self._lock = threading.Lock()
         self._failed: set[type[BaseException]] = set()
 
-    def attributes(self, retriever: object) -> dict[str, object] | None:
+    def attributes(self, retriever: object) -> Attributes | None:
         """The index attributes of a retriever's index; None when it holds no index, or
         reading it failed (logged once per kind of failure, never raised)."""
         try:
