@@ -180,16 +180,16 @@ class Fingerprints:
         if entry is not None and entry.signal == signal:
             return entry.attributes  # another thread refreshed it meanwhile
         description = reader.describe(store)
+        try:
+            ref = weakref.ref(store, functools.partial(self._forget, key))
+        except TypeError:  # not weak-referenceable: no cache, so no fingerprint (a walk a call)
+            return index_attributes(description, None)
         previous = entry.digests if entry is not None else {}
         digests = _digests(store, reader, previous)
         fingerprint = None
         if digests is not None:
             fingerprint = combine(len(digests), sum(digest for _, digest in digests.values()))
         attributes = index_attributes(description, fingerprint)
-        try:
-            ref = weakref.ref(store, functools.partial(self._forget, key))
-        except TypeError:  # not weak-referenceable: nothing is cached for it
-            return attributes
         self._entries[key] = _Entry(ref, signal, attributes, digests or {})
         return attributes
 

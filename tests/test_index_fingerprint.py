@@ -150,16 +150,20 @@ def test_cache_forgets_a_store_that_is_gone() -> None:
     assert len(fingerprints) == 0
 
 
-def test_a_store_that_cannot_be_weakly_referenced_still_gets_its_fingerprint() -> None:
+def test_a_store_that_cannot_be_weakly_referenced_is_described_without_a_fingerprint() -> None:
+    """Without a cache entry every retrieval would walk the whole store: no fingerprint."""
+
     class Plain:
         __slots__ = ("docs", "writes")
 
     store = Plain()
     store.docs, store.writes = {"a": DOCS[0]}, 0
-    fingerprints = Fingerprints()
-    got = fingerprints.attributes(store, ShelfReader())
-    assert got[A.SPYGLASS_INDEX_FINGERPRINT] == fingerprint_of([DOCS[0]])
-    assert len(fingerprints) == 0
+    fingerprints, reader = Fingerprints(), ShelfReader()
+    for _ in range(3):
+        got = fingerprints.attributes(store, reader)
+    assert got[A.SPYGLASS_INDEX_CLASS] == "Shelf"
+    assert A.SPYGLASS_INDEX_FINGERPRINT not in got
+    assert (reader.walks, len(fingerprints)) == (0, 0)
 
 
 class Store:
