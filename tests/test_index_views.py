@@ -158,3 +158,13 @@ async def test_ui_detail_pane_names_the_index(runs: Path) -> None:
         assert "index InMemoryVectorStore" in docs and AFTER in docs
         assert "The lamp is lit" in docs or "Tides follow" in docs  # the documents, still
         await pilot.press("q")
+
+
+def test_stats_index_split_within_a_window_and_a_project(runs: Path) -> None:
+    every = json.loads(cli("stats", "--db", str(runs), "--json"))["indexes"]
+    recent = json.loads(cli("stats", "--db", str(runs), "--since", "1h", "--json"))["indexes"]
+    assert recent == every and len(every) == 4
+    mine = json.loads(cli("stats", "--db", str(runs), "--project", "default", "--json"))
+    assert mine["indexes"] == every
+    other = json.loads(cli("stats", "--db", str(runs), "--project", "elsewhere", "--json"))
+    assert other["indexes"] == []

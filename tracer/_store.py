@@ -340,7 +340,13 @@ class Store:
             "JOIN traces t ON t.trace_id = p.trace_id",
             params,
         )
-        indexes = index_stats(self._query(index_rows_sql(where), params * 2))
+        # The window also through the traces' start (indexed): RETRIEVER spans have no index
+        # of their own, and a scan of every span would dominate `stats --since`.
+        window = " AND trace_id IN (SELECT trace_id FROM traces WHERE start_ns >= ?)"
+        index_where, index_params = (
+            (where + window, [*params, since_ns]) if since_ns is not None else (where, params)
+        )
+        indexes = index_stats(self._query(index_rows_sql(index_where), index_params * 2))
         return Stats(
             since_ns, project, model_stats(models, self.prices), prompt_stats(prompts), indexes
         )
