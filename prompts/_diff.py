@@ -22,10 +22,13 @@ import difflib
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from spyglass.prompts._template import Message, Template, to_jsonable
 from spyglass.prompts._version import PromptVersion
+
+if TYPE_CHECKING:
+    from spyglass.prompts._index_runs import IndexRunStats
 
 DiffKind = Literal["header", "hunk", "context", "add", "remove"]
 _MISSING = object()
@@ -220,10 +223,16 @@ class PromptDiff:
     model_change: tuple[str | None, str | None] | None
     parameter_changes: tuple[ParameterChange, ...]
     runs: tuple[RunStats, RunStats]
+    runs_by_index: tuple[IndexRunStats, ...] = ()
+    """The runs split by the index that answered them, when more than one did."""
 
     @classmethod
     def between(
-        cls, a: PromptVersion, b: PromptVersion, runs: tuple[RunStats, RunStats]
+        cls,
+        a: PromptVersion,
+        b: PromptVersion,
+        runs: tuple[RunStats, RunStats],
+        runs_by_index: tuple[IndexRunStats, ...] = (),
     ) -> PromptDiff:
         return cls(
             a=a,
@@ -234,6 +243,7 @@ class PromptDiff:
             model_change=None if a.model == b.model else (a.model, b.model),
             parameter_changes=parameter_changes(a.parameters, b.parameters),
             runs=runs,
+            runs_by_index=runs_by_index,
         )
 
     @property
@@ -263,4 +273,5 @@ class PromptDiff:
             ),
             "parameters": [change.to_dict() for change in self.parameter_changes],
             "runs": {"a": self.runs[0].to_dict(), "b": self.runs[1].to_dict()},
+            "runs_by_index": [index.to_dict() for index in self.runs_by_index],
         }

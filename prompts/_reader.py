@@ -248,8 +248,16 @@ class RegistryReader:
 
     def diff(self, name: str, a: int | str, b: int | str) -> PromptDiff:
         """Compare two versions (numbers or aliases): template, variables, model, parameters,
-        and what the traces linked to each show."""
+        and what the traces linked to each show (split by index when several answered)."""
         name = check_name(name)
         first = self.resolve(name, parse_selector(a))
         second = self.resolve(name, parse_selector(b))
-        return PromptDiff.between(first, second, (self.run_stats(first), self.run_stats(second)))
+        runs = (self.run_stats(first), self.run_stats(second))
+        from spyglass.prompts._index_runs import index_run_stats
+
+        by_index = index_run_stats(
+            self._query,
+            (first.name, first.version, first.ref),
+            (second.name, second.version, second.ref),
+        )
+        return PromptDiff.between(first, second, runs, by_index)

@@ -127,7 +127,9 @@ def test_diff_to_dict(registry: PromptRegistry) -> None:
         "model",
         "parameters",
         "runs",
+        "runs_by_index",
     }
+    assert data["runs_by_index"] == []  # no index answered these versions' traces
     assert data["model"] == {"a": None, "b": "m"}
     assert str(data["diff"]).startswith("--- qa@1\n+++ qa@2\n")
     assert data["runs"] == {

@@ -87,7 +87,7 @@ def test_cli_stats_json_and_text(filled: Path) -> None:
     result = CliRunner().invoke(main, ["stats", "--db", str(filled), "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert set(data) == {"since", "project", "models", "prompts", "scores"}
+    assert set(data) == {"since", "project", "models", "prompts", "indexes", "scores"}
     assert data["scores"] == []  # no scores in this file
     assert set(data["models"][0]) == {
         "provider", "model", "calls", "errors", "input_tokens", "output_tokens",

@@ -1,4 +1,5 @@
-"""``spyglass stats``: calls, tokens, cost and latency per model, and runs per prompt version.
+"""``spyglass stats``: calls, tokens, cost and latency per model, and runs per prompt version
+(and per prompt version × index: ``_index_stats``).
 
 Pure aggregation over rows the store reads through partial indexes (only spans with a model,
 or with a prompt). A call counts once: a span whose tokens another span counts
@@ -12,9 +13,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from spyglass.tracer._cost import PriceBook, Usage, round_usd
 from spyglass.tracer._records import iso
+
+if TYPE_CHECKING:
+    from spyglass.tracer._index_stats import IndexRuns
 
 
 def percentile(ordered: Sequence[float], q: float) -> float | None:
@@ -129,6 +134,8 @@ class Stats:
     project: str | None
     models: list[ModelStats]
     prompts: list[PromptStats]
+    indexes: list[IndexRuns] = field(default_factory=list)
+    """Runs per prompt version × the index that answered them (``_index_stats``)."""
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -136,6 +143,7 @@ class Stats:
             "project": self.project,
             "models": [m.to_dict() for m in self.models],
             "prompts": [p.to_dict() for p in self.prompts],
+            "indexes": [i.to_dict() for i in self.indexes],
         }
 
 

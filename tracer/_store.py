@@ -34,6 +34,7 @@ from spyglass.tracer._db import (
 )
 from spyglass.tracer._filters import TraceFilters, chunks, fts_query, trace_filters
 from spyglass.tracer._ids import resolve_trace
+from spyglass.tracer._index_stats import index_rows_sql, index_stats
 from spyglass.tracer._records import (
     Document,
     SearchHit,
@@ -294,8 +295,9 @@ class Store:
     def stats(
         self, since: str | datetime | timedelta | None = None, project: str | None = None
     ) -> Stats:
-        """Per model (calls, tokens, cost, p50/p95 latency, errors) and per prompt version
-        (runs, errors, p50 latency, tokens), over spans started since ``since``."""
+        """Per model (calls, tokens, cost, p50/p95 latency, errors), per prompt version
+        (runs, errors, p50 latency, tokens) and per prompt version × index that answered,
+        over spans started since ``since``."""
         since_ns = parse_since(since) if since is not None else None
         where, params = "", list[object]()
         if since_ns is not None:
@@ -319,7 +321,16 @@ class Store:
             "JOIN traces t ON t.trace_id = p.trace_id",
             params,
         )
-        return Stats(since_ns, project, model_stats(models, self.prices), prompt_stats(prompts))
+        # The window also through the traces' start (indexed): RETRIEVER spans have no index
+        # of their own, and a scan of every span would dominate `stats --since`.
+        window = " AND trace_id IN (SELECT trace_id FROM traces WHERE start_ns >= ?)"
+        index_where, index_params = (
+            (where + window, [*params, since_ns]) if since_ns is not None else (where, params)
+        )
+        indexes = index_stats(self._query(index_rows_sql(index_where), index_params * 2))
+        return Stats(
+            since_ns, project, model_stats(models, self.prices), prompt_stats(prompts), indexes
+        )
 
     def span_count(self) -> int:
         return int(self._query("SELECT count(*) FROM spans")[0][0])

@@ -106,6 +106,42 @@ GEN_AI_RETRIEVAL_DOCUMENTS: Final = "gen_ai.retrieval.documents"
 GEN_AI_DATA_SOURCE_ID: Final = "gen_ai.data_source.id"
 """The retriever's data source."""
 
+# --- retrieval: which index answered (spyglass's own; the conventions have no such names) -----
+
+SPYGLASS_INDEX_CLASS: Final = "spyglass.retrieval.index.class"
+"""Class of the vector store that answered a RETRIEVER span (``InMemoryVectorStore``, ``FAISS``,
+``Chroma``, ``SimpleVectorStore``, ...). Every ``spyglass.retrieval.index.*`` attribute is
+recorded by ``autolog()`` for LangChain ``VectorStoreRetriever``s and LlamaIndex
+``VectorIndexRetriever``s; each is left out where the store does not tell."""
+
+SPYGLASS_INDEX_NAME: Final = "spyglass.retrieval.index.name"
+"""The collection or index name (a Chroma collection, a LlamaIndex ``index_id``)."""
+
+SPYGLASS_INDEX_EMBEDDING_MODEL: Final = "spyglass.retrieval.index.embedding_model"
+"""The embedding model the store embeds with (its model name, else its class name)."""
+
+SPYGLASS_INDEX_EMBEDDING_DIMENSION: Final = "spyglass.retrieval.index.embedding_dimension"
+"""Dimensions of the stored vectors."""
+
+SPYGLASS_INDEX_DOCUMENT_COUNT: Final = "spyglass.retrieval.index.document_count"
+"""Documents the store holds (LlamaIndex: nodes, i.e. chunks) when the retrieval ran."""
+
+SPYGLASS_INDEX_FINGERPRINT: Final = "spyglass.retrieval.index.fingerprint"
+"""16 hex digits over the multiset of the stored documents' ``(text, metadata)``: not ids (most
+stores draw them at random), not vectors (they follow from the text and the embedding model),
+not order. Equal in any process for the same contents; changes when a document is added,
+removed or edited through the store's API. Absent where the contents cannot be read cheaply."""
+
+#: The index attributes, in the order the viewer lists them.
+INDEX_ATTRIBUTES: Final = (
+    SPYGLASS_INDEX_CLASS,
+    SPYGLASS_INDEX_NAME,
+    SPYGLASS_INDEX_EMBEDDING_MODEL,
+    SPYGLASS_INDEX_EMBEDDING_DIMENSION,
+    SPYGLASS_INDEX_DOCUMENT_COUNT,
+    SPYGLASS_INDEX_FINGERPRINT,
+)
+
 GEN_AI_TOOL_NAME: Final = "gen_ai.tool.name"
 """Name of the tool a TOOL span executed."""
 

@@ -18,6 +18,7 @@ from textual.widgets import Static, TabbedContent, TabPane
 from spyglass.tracer._records import SpanRecord
 from spyglass.viewer import _content, _format, _static
 from spyglass.viewer._format import KIND_STYLE, STATUS_STYLE
+from spyglass.viewer._index_view import span_index_line
 from spyglass.viewer._prompt_info import PromptInfo
 from spyglass.viewer._safe import safe_text
 
@@ -51,9 +52,12 @@ def content_view(span: SpanRecord, width: int) -> RenderableType:
 
 
 def documents_view(span: SpanRecord, width: int) -> RenderableType:
+    index = span_index_line(span)
     if not span.documents:
-        return Text("no retrieved documents", style="dim")
-    return _static.documents_table(span, width)
+        empty = Text("no retrieved documents", style="dim")
+        return empty if index is None else Group(index, empty)
+    table = _static.documents_table(span, width)
+    return table if index is None else Group(index, table)
 
 
 def attributes_view(span: SpanRecord) -> Text:

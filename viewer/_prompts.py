@@ -299,6 +299,10 @@ def diff_view(diff: PromptDiff) -> RenderableType:
         parts.extend(changes)
     parts.append(Text(""))
     parts.append(runs_table(diff.runs))
+    if diff.runs_by_index:  # more than one index answered: was it the prompt or the index?
+        from spyglass.viewer._index_view import runs_by_index_table
+
+        parts += [Text(""), runs_by_index_table((diff.a.ref, diff.b.ref), diff.runs_by_index)]
     if not diff.runs[0].runs and not diff.runs[1].runs:
         parts.append(Text(_NO_RUNS, style="dim"))
     return Group(*parts)

@@ -20,6 +20,7 @@ from spyglass.tracer._stats import Stats
 from spyglass.viewer import _content, _format
 from spyglass.viewer._format import KIND_STYLE, ROLE_STYLE, STATUS_STYLE
 from spyglass.viewer._grid import GAP, Column, Grid
+from spyglass.viewer._index_view import index_stats_grid, span_index_line, trace_index_lines
 from spyglass.viewer._safe import clip, literal, safe_text
 from spyglass.viewer._waterfall import bar_cells, rows
 
@@ -173,6 +174,9 @@ def details(span: SpanRecord, width: int) -> list[RenderableType]:
     body: list[RenderableType] = []
     for title, messages in _content.messages(span):
         body.append(_panel(message_text(messages), title))
+    index = span_index_line(span)
+    if index is not None:
+        body.append(index)
     if span.documents:
         body.append(_panel(documents_table(span, width), f"documents ({len(span.documents)})"))
     for title, text in _content.texts(span):
@@ -192,7 +196,8 @@ def details(span: SpanRecord, width: int) -> list[RenderableType]:
 
 def trace_view(trace: Trace, *, full: bool = False, width: int = 100) -> RenderableType:
     """The waterfall; ``full`` adds, span by span, the content panels under a rule."""
-    parts: list[RenderableType] = [trace_header(trace.summary), waterfall(trace, width)]
+    parts: list[RenderableType] = [trace_header(trace.summary), *trace_index_lines(trace)]
+    parts.append(waterfall(trace, width))
     if full:
         from rich.rule import Rule
 
@@ -232,7 +237,7 @@ def _ms(value: float | None) -> str:
 
 
 def stats_view(stats: Stats) -> RenderableType:
-    """Per model, then per prompt version."""
+    """Per model, then per prompt version, then per prompt version × index."""
     numbers = [
         Column(name, "right")
         for name in ("CALLS", "ERRORS", "INPUT", "OUTPUT", "COST", "P50", "P95")
@@ -272,6 +277,8 @@ def stats_view(stats: Stats) -> RenderableType:
                 f"{p.output_tokens:,}",
             )
         parts += [Text(""), prompts]
+    if stats.indexes:
+        parts += [Text(""), index_stats_grid(stats.indexes)]
     return Group(*parts)
 
 

@@ -9,7 +9,8 @@ The handler is public for explicit use: ``chain.invoke(x, config={"callbacks":
 Modules: ``_handler`` (the callbacks), ``_spans`` (one span per run: start, parent, end),
 ``_runs`` (the shared run → span table), ``_extract``, ``_response`` and ``_messages`` (pure
 attribute extractors and converters), ``_install`` (the configure hook), ``_llm_start`` (the
-wrapped async LLM start that keeps other handlers from losing events to our inline one).
+wrapped async LLM start that keeps other handlers from losing events to our inline one),
+``_index`` (which vector store answered a retrieval, with its content fingerprint).
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from langchain_core.callbacks import BaseCallbackHandler
 from spyglass.integrations._nesting import enter_framework_llm
 from spyglass.integrations.langchain import _extract as X
 from spyglass.integrations.langchain._extract import Attributes
+from spyglass.integrations.langchain._index import current_index_attributes
 from spyglass.integrations.langchain._response import response_attributes, usage_attributes
 from spyglass.integrations.langchain._runs import Run
 from spyglass.integrations.langchain._spans import RunSpans, callback_failed
@@ -251,6 +252,9 @@ class SpyglassCallbackHandler(RunSpans, BaseCallbackHandler):
             source = (metadata or {}).get("ls_vector_store_provider")
             if isinstance(source, str):
                 attributes[A.GEN_AI_DATA_SOURCE_ID] = source
+            index = current_index_attributes()  # which store answers (autolog's, ``_index``)
+            if index:
+                attributes.update(index)
             name = X.run_name(serialized, kwargs.get("name"), "retriever")
             parent = self._runs.get(parent_run_id)
             self._start(run_id, parent, name, "RETRIEVER", capture, attributes, tracer)

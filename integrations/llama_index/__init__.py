@@ -10,7 +10,8 @@ The parts: ``_classify`` (what a span is, by class and method, cached), ``_track
 exit / drop on the caller's thread: parents, collapsing, streams), ``_events`` (events enrich
 the span they name), ``_finish`` (output-side attributes, usage settled once per model call),
 ``_stream`` (a streamed answer keeps its query open), ``_extract`` and ``_messages`` (pure
-extractors), ``_handler`` (the dispatcher-facing pydantic objects). What costs time in
+extractors), ``_handler`` (the dispatcher-facing pydantic objects), ``_index`` (which index
+answered a retrieval, with its content fingerprint). What costs time in
 proportion to the content (JSON of messages, documents and outputs; token estimates) is
 deferred to the exporter's thread (``_records``).
 """

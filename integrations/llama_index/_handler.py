@@ -26,6 +26,7 @@ from llama_index.core.instrumentation.span_handlers import BaseSpanHandler
 from pydantic import Field
 
 from spyglass.integrations.llama_index._events import HANDLERS
+from spyglass.integrations.llama_index._index import IndexProbe
 from spyglass.integrations.llama_index._tracker import Tracker
 from spyglass.tracer._integration import IntegrationContext, Uninstall
 from spyglass.tracer._runtime import ensure
@@ -157,7 +158,8 @@ class SpyglassEventHandler(BaseEventHandler):
 def install(ctx: IntegrationContext) -> Uninstall:
     """Add spyglass's span and event handlers to the root dispatcher; return their removal."""
     lite = ctx.lite if ctx.lite is not None else ensure().lite
-    tracker = Tracker(lite, ctx.capture_content)
+    indexes = IndexProbe()
+    tracker = Tracker(lite, ctx.capture_content, indexes)
     span_handler = SpyglassSpanHandler(tracker)
     event_handler = SpyglassEventHandler(tracker)
     dispatcher = get_dispatcher()
@@ -172,5 +174,6 @@ def install(ctx: IntegrationContext) -> Uninstall:
             h for h in dispatcher.event_handlers if h is not event_handler
         ]
         tracker.close()
+        indexes.close()  # restores the index methods it wrapped
 
     return uninstall

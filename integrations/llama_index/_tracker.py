@@ -35,6 +35,7 @@ from spyglass.integrations._nesting import enter_framework_llm
 from spyglass.integrations.llama_index import _classify as C
 from spyglass.integrations.llama_index import _extract as X
 from spyglass.integrations.llama_index import _finish
+from spyglass.integrations.llama_index._index import IndexProbe
 from spyglass.integrations.llama_index._messages import attr
 from spyglass.integrations.llama_index._records import LLMState, Record
 from spyglass.tracer import attributes as A
@@ -62,9 +63,13 @@ _MAX_LEAKS = 1024
 class Tracker:
     """Open spans by dispatcher id, and what to do when LlamaIndex enters, exits or drops one."""
 
-    def __init__(self, tracer: LiteTracer, capture: bool) -> None:
+    def __init__(
+        self, tracer: LiteTracer, capture: bool, indexes: IndexProbe | None = None
+    ) -> None:
         self.tracer = tracer
         self.capture = capture
+        self.indexes = indexes
+        """Records which index answered a retrieval (autolog's; None: not recorded)."""
         self.enabled = True
         self.records: dict[str, Record] = {}
         self.deferred: set[Record] = set()
@@ -187,6 +192,9 @@ class Tracker:
             text = X.input_text(arguments) if capture else None
             if text is not None:
                 attributes[A.GEN_AI_RETRIEVAL_QUERY_TEXT] = text
+            index = self.indexes.attributes(instance) if self.indexes is not None else None
+            if index:
+                attributes.update(index)
         elif role == C.RERANKER:
             query = arguments.get("query_bundle") or arguments.get("query_str")
             top_n = getattr(instance, "top_n", None)
