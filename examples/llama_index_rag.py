@@ -18,9 +18,14 @@ import hashlib
 import math
 import os
 
-from llama_index.core import Document, VectorStoreIndex
-from llama_index.core.base.embeddings.base import BaseEmbedding
-from llama_index.core.llms import MockLLM
+try:
+    from llama_index.core import Document, VectorStoreIndex
+    from llama_index.core.base.embeddings.base import BaseEmbedding
+    from llama_index.core.llms import MockLLM
+except ModuleNotFoundError as missing:  # the "try it" set-up installs only LangChain
+    raise SystemExit(
+        f"this example needs LlamaIndex ({missing}): pip install -e '.[llama-index]'"
+    ) from None
 
 import spyglass
 
