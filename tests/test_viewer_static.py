@@ -89,6 +89,7 @@ qa@2       1       0  1.20s  1,200     300"""
 
 SEARCH = """\
 TRACE         STARTED UTC     SPAN                  MATCH
+b2b2b2b20000  11-23 09:01:02  TOOL search-web       refund policy
 a1a1a1a10000  11-23 09:00:00  LLM chat gpt-4o-mini  How do refunds work?
 a1a1a1a10000  11-23 09:00:00  RETRIEVER retrieve    How do refunds work?
 a1a1a1a10000  11-23 09:00:00  CHAIN rag-query       How do refunds work?"""

@@ -330,9 +330,24 @@ def content_texts(attributes: Mapping[str, object]) -> list[str]:
     return texts
 
 
+#: Endings taken off a search word to find where its other forms start in a text (the index
+#: matched them by stem; this only places the snippet, so a rough cut is enough).
+_ENDINGS = ("ations", "ation", "ings", "ing", "ies", "ied", "es", "ed", "ly", "s", "e", "y")
+
+
+def _root(word: str) -> str:
+    """``refunded`` → ``refund``, ``spy*`` → ``spy``: what the search word's forms start with."""
+    word = word.rstrip("*").lower()
+    for ending in _ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            return word[: -len(ending)]
+    return word
+
+
 def make_snippet(texts: Sequence[str], words: Sequence[str], width: int = 60) -> str:
-    """The passage around the first occurrence of any word, on one line."""
-    lowered = [word.lower() for word in words if word]
+    """The passage around the first occurrence of any word (or of another form of it, as the
+    stemmed index matched it: ``refunded`` shows the passage with "Refunds"), on one line."""
+    lowered = [_root(word) for word in words if word.rstrip("*")]
     for text in texts:
         plain = text
         low = plain.lower()

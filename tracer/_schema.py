@@ -8,6 +8,7 @@ guess. Later features (the prompt registry, scores) add their tables as further 
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -242,6 +243,34 @@ def m007_eval_runs(conn: sqlite3.Connection) -> None:
     )
 
 
+def m008_search_stems(conn: sqlite3.Connection) -> None:
+    """The search index again, with the ``porter`` tokenizer over ``unicode61``: a word matches
+    its other forms (``refund`` finds "Refunds", "refunded"), and a query word ending in ``*``
+    any word starting with it (``_filters.fts_query``).
+
+    The index is contentless, so every stored span is indexed again from its stored text
+    (``_reindex``): about 20 s per million spans, once. Files of more than
+    ``_REINDEX_NOTICE_SPANS`` spans say so through the ``spyglass`` logger first.
+    """
+    from spyglass.tracer._reindex import rebuild_search_index
+
+    row = conn.execute("SELECT max(id) FROM spans").fetchone()
+    spans = int(row[0] or 0) if row else 0
+    if spans > _REINDEX_NOTICE_SPANS:
+        path = conn.execute("PRAGMA database_list").fetchone()[2]
+        logging.getLogger("spyglass").warning(
+            "spyglass is rebuilding the search index of %s for stemmed search "
+            "(%s spans, about %d s; once)",
+            path,
+            f"{spans:,}",
+            max(1, spans // 50_000),
+        )
+    rebuild_search_index(conn)
+
+
+#: Above this many spans, the search index rebuild of ``008_search_stems`` takes seconds.
+_REINDEX_NOTICE_SPANS = 100_000
+
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("001_spans_and_traces", m001_spans_and_traces),
     ("002_documents", m002_documents),
@@ -250,6 +279,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("005_model_indexes", m005_model_indexes),
     ("006_scores", m006_scores),
     ("007_eval_runs", m007_eval_runs),
+    ("008_search_stems", m008_search_stems),
 )
 
 
