@@ -11,6 +11,7 @@ rows, so memory stays flat on files of millions of spans.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 from spyglass.tracer import attributes as A
@@ -37,12 +38,14 @@ def stored_search_text(kind: object, parent_id: object, message: object, attribu
         return note
 
 
-def rebuild_search_index(conn: sqlite3.Connection) -> None:
-    """Drop the index and build it again with ``TOKENIZER`` from every stored span (inside the
-    caller's transaction)."""
+def rebuild_search_index(conn: sqlite3.Connection, tokenizer: str = TOKENIZER) -> None:
+    """Drop the index and build it again with ``tokenizer`` from every stored span (inside the
+    caller's transaction). ``benchmarks/search_migration.py`` builds the old index with it."""
+    if not re.fullmatch(r"[a-z0-9_ ]+", tokenizer):
+        raise ValueError(f"not a tokenizer: {tokenizer!r}")
     conn.execute("DROP TABLE IF EXISTS search")
     conn.execute(
-        f"CREATE VIRTUAL TABLE search USING fts5(text, content='', tokenize='{TOKENIZER}')"
+        f"CREATE VIRTUAL TABLE search USING fts5(text, content='', tokenize='{tokenizer}')"
     )
     conn.create_function(_FUNCTION, 4, stored_search_text, deterministic=True)
     try:
