@@ -97,6 +97,8 @@ class TraceSummary:
     cost_usd: float | None = None
     #: Some counted calls had tokens but no known price, so ``cost_usd`` is a lower bound.
     cost_partial: bool = False
+    #: Some counted calls reported no usage: their tokens, in the totals, are estimates.
+    tokens_estimated: bool = False
 
     @classmethod
     def from_row(cls, row: Sequence[object]) -> TraceSummary:
@@ -128,6 +130,7 @@ class TraceSummary:
             "error_count": self.error_count,
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
+            "tokens_estimated": self.tokens_estimated,
             "session_id": self.session_id,
             "user_id": self.user_id,
             "cost_usd": round_usd(self.cost_usd),
@@ -212,6 +215,11 @@ class SpanRecord:
         """Another span of the trace counts this call's tokens (and cost)."""
         return bool(self.attributes.get(A.SPYGLASS_USAGE_COUNTED_ELSEWHERE))
 
+    @property
+    def tokens_estimated(self) -> bool:
+        """The model reported no usage: the tokens are spyglass's estimate."""
+        return bool(self.attributes.get(A.SPYGLASS_USAGE_ESTIMATED))
+
     def to_dict(self) -> dict[str, object]:
         return {
             "span_id": self.span_id,
@@ -227,6 +235,7 @@ class SpanRecord:
             "provider": self.provider,
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
+            "tokens_estimated": self.tokens_estimated,
             "prompt_name": self.prompt_name,
             "prompt_version": self.prompt_version,
             "attributes": self.attributes,

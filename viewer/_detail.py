@@ -38,7 +38,8 @@ def span_line(span: SpanRecord) -> Text:
         line.append("  ")
         line.append_text(safe_text(span.model, "magenta", single_line=True))
     if span.input_tokens is not None or span.output_tokens is not None:
-        line.append(f"  {_format.tokens(span.input_tokens, span.output_tokens)} tok", "dim")
+        shown = _format.tokens(span.input_tokens, span.output_tokens, span.tokens_estimated)
+        line.append(f"  {shown} tok", "dim")
     if span.cost_usd is not None:
         line.append(f"  {_format.cost(span.cost_usd)}", style="dim")
     return line

@@ -51,11 +51,12 @@ def cost(usd: float | None, partial: bool = False) -> str:
     return text + "+" if partial else text
 
 
-def tokens(input_tokens: int | None, output_tokens: int | None) -> str:
-    """``in→out``, or ``-`` when the span reported none."""
+def tokens(input_tokens: int | None, output_tokens: int | None, estimated: bool = False) -> str:
+    """``in→out``, or ``-`` when the span reported none; ``~in→out`` when the counts are (or a
+    total includes) spyglass's estimate for a model that reported no usage."""
     if not input_tokens and not output_tokens:
         return "-"
-    return f"{input_tokens or 0}→{output_tokens or 0}"
+    return f"{'~' if estimated else ''}{input_tokens or 0}→{output_tokens or 0}"
 
 
 def errors(count: int) -> tuple[str, str]:

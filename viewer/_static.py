@@ -64,7 +64,7 @@ def traces_table(
             _format.errors(s.error_count),
             _format.duration(s.duration_ms),
             str(s.span_count),
-            _format.tokens(s.input_tokens, s.output_tokens),
+            _format.tokens(s.input_tokens, s.output_tokens, s.tokens_estimated),
             _format.cost(s.cost_usd, s.cost_partial),
         )
     return grid
@@ -82,7 +82,8 @@ def trace_header(s: TraceSummary) -> Text:
     if s.error_count:
         head.append(f" ({s.error_count} failed)", style="red")
     if s.input_tokens or s.output_tokens:
-        head.append(f"  {_format.tokens(s.input_tokens, s.output_tokens)} tokens", style="dim")
+        shown = _format.tokens(s.input_tokens, s.output_tokens, s.tokens_estimated)
+        head.append(f"  {shown} tokens", style="dim")
     if s.cost_usd is not None:
         head.append(f"  {_format.cost(s.cost_usd, s.cost_partial)}", style="dim")
     if s.session_id:
@@ -126,7 +127,10 @@ def waterfall(trace: Trace, width: int) -> RenderableType:
             name,
             (span.kind, KIND_STYLE.get(span.kind, "")),
             (literal(span.model or "", single_line=True), "magenta"),
-            (_format.tokens(span.input_tokens, span.output_tokens), usage_style),
+            (
+                _format.tokens(span.input_tokens, span.output_tokens, span.tokens_estimated),
+                usage_style,
+            ),
             (cost, usage_style),
             (status, STATUS_STYLE.get(span.status, "")),
             _format.duration(span.duration_ms),
@@ -247,13 +251,14 @@ def stats_view(stats: Stats) -> RenderableType:
         optional=("PROVIDER", "P95", "ERRORS", "INPUT", "OUTPUT"),
     )
     for m in stats.models:
+        approx = "~" if m.tokens_estimated else ""
         models.add_row(
             safe_text(m.model, "magenta", single_line=True),
             safe_text(m.provider or "-", single_line=True),
             str(m.calls),
             Text(str(m.errors), style="red" if m.errors else ""),
-            f"{m.input_tokens:,}",
-            f"{m.output_tokens:,}",
+            f"{approx}{m.input_tokens:,}",
+            f"{approx}{m.output_tokens:,}",
             _format.cost(m.cost_usd, m.cost_partial),
             _ms(m.p50_ms),
             _ms(m.p95_ms),

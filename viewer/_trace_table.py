@@ -77,7 +77,7 @@ class TraceTable(DataTable[Text]):
                 _right(*_format.errors(s.error_count)),
                 _right(_format.duration(s.duration_ms)),
                 _right(str(s.span_count)),
-                _right(_format.tokens(s.input_tokens, s.output_tokens)),
+                _right(_format.tokens(s.input_tokens, s.output_tokens, s.tokens_estimated)),
                 _right(_format.cost(s.cost_usd, s.cost_partial)),
                 Text(s.trace_id[:12], style="dim"),
                 key=s.trace_id,
