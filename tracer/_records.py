@@ -271,12 +271,27 @@ class Trace:
     def span(self, span_id: str) -> SpanRecord:
         return self._by_id[span_id]
 
+    @property
+    def tags(self) -> list[str]:
+        """The tags on the trace's spans (``spyglass.tags``), in order of first appearance:
+        a ``spyglass.trace(tags=...)`` block tags every span inside it, the root first."""
+        seen: dict[str, None] = {}
+        for span in self.spans:
+            tags = span.attributes.get(A.SPYGLASS_TAGS)
+            for tag in tags if isinstance(tags, list) else ():
+                seen.setdefault(str(tag), None)
+        return list(seen)
+
     def children(self, span: SpanRecord | str) -> list[SpanRecord]:
         span_id = span if isinstance(span, str) else span.span_id
         return self._children.get(span_id, [])
 
     def to_dict(self) -> dict[str, object]:
-        return {**self.summary.to_dict(), "spans": [span.to_dict() for span in self.spans]}
+        return {
+            **self.summary.to_dict(),
+            "tags": self.tags,
+            "spans": [span.to_dict() for span in self.spans],
+        }
 
 
 @dataclass(frozen=True)

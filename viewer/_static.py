@@ -26,11 +26,10 @@ from spyglass.viewer._waterfall import bar_cells, rows
 if TYPE_CHECKING:
     # The --full panels' modules load when used: the plain list and tree do without them.
     from rich.panel import Panel
-    from rich.table import Table
 
 _TRACE_COLUMNS = (
     Column("TRACE", width=12),
-    Column("STARTED UTC", width=14),
+    Column("STARTED UTC", width=19),
     Column("NAME", max_width=60),
     Column("STATUS", width=6),
     Column("ERRORS", "right", width=6),
@@ -70,8 +69,9 @@ def traces_table(
     return grid
 
 
-def trace_header(s: TraceSummary) -> Text:
-    """Two lines: what the trace is, then its numbers."""
+def trace_header(s: TraceSummary, tags: Sequence[str] = ()) -> Text:
+    """What the trace is, then its numbers, then (when it has any) its session, user and
+    tags: two or three lines."""
     head = Text()
     head.append(f"trace {s.trace_id}", style="bold")
     head.append("  ")
@@ -86,9 +86,15 @@ def trace_header(s: TraceSummary) -> Text:
         head.append(f"  {shown} tokens", style="dim")
     if s.cost_usd is not None:
         head.append(f"  {_format.cost(s.cost_usd, s.cost_partial)}", style="dim")
-    if s.session_id:
-        head.append("  session ", style="dim")
-        head.append_text(safe_text(s.session_id, single_line=True))
+    who = [(label, value) for label, value in (("session", s.session_id), ("user", s.user_id))]
+    who.append(("tags", ", ".join(tags) or None))
+    first = True
+    for label, value in who:
+        if value:
+            head.append("\n" if first else "  ")
+            head.append(f"{label} ", style="dim")
+            head.append_text(safe_text(value, single_line=True))
+            first = False
     return head
 
 
@@ -118,6 +124,8 @@ def waterfall(trace: Trace, width: int) -> RenderableType:
     for row in rows(trace):
         span = row.span
         name = Text(row.guide, style="dim")
+        if span.status == "ERROR":
+            name.append(_format.FAILED_MARK, style="bold red")
         name.append(literal(span.name, single_line=True))
         usage_style = "dim" if span.counted_elsewhere else ""
         cost = _format.cost(span.cost_usd) if span.cost_usd is not None else ""
@@ -156,18 +164,55 @@ def message_text(messages: Sequence[_content.Message]) -> Text:
     return text
 
 
-def documents_table(span: SpanRecord, width: int) -> Table:
+#: Lines of text a document's snippet may take; past that its last line ends in "…".
+SNIPPET_LINES = 3
+#: Below this width documents are blocks (rank, score and id over the text), not a table.
+_TABLE_WIDTH = 60
+
+
+def snippet(text: str, width: int, lines: int = SNIPPET_LINES) -> Text:
+    """``text`` on at most ``lines`` lines of ``width`` cells, whitespace collapsed, control
+    characters escaped (before wrapping, so the escapes count)."""
+    import textwrap
+
+    flat = " ".join(literal(text).split())
+    wrapped = textwrap.wrap(flat, width=max(1, width)) or [""]
+    if len(wrapped) > lines:
+        last = wrapped[lines - 1]
+        wrapped = [*wrapped[: lines - 1], last[: max(0, width - 1)] + "…"]
+    return Text("\n".join(wrapped))
+
+
+def documents_table(span: SpanRecord, width: int) -> RenderableType:
+    """Each retrieved document's rank, score, id and text, in ``width`` cells: a table whose
+    snippet column takes the room the other columns leave, or on a narrow pane (the ui's
+    Documents tab) one block per document with the text over the whole width. Either way a
+    snippet runs to ``SNIPPET_LINES`` lines."""
     from rich.table import Table
 
+    ids = [safe_text(clip(doc.id or "", 24), single_line=True) for doc in span.documents]
+    if width < _TABLE_WIDTH:
+        blocks: list[RenderableType] = []
+        for doc, shown in zip(span.documents, ids, strict=True):
+            head = Text(f"{doc.position + 1}  ", style="bold")
+            head.append("-" if doc.score is None else f"{doc.score:.4f}", style="cyan")
+            head.append("  ")
+            head.append_text(shown)
+            blocks += [head, snippet(doc.content or "", width)]
+        return Group(*blocks)
+    # Each column pads a cell on both sides; a panel's border and padding take four more.
+    id_width = max([len("id"), *(len(shown) for shown in ids)])
+    room = max(20, width - 4 - (4 + 2) - (6 + 2) - (id_width + 2) - 2)
     table = Table(box=None, header_style="bold", expand=False)
-    for column in ("rank", "score", "id", "snippet"):
-        table.add_column(column, overflow="fold", no_wrap=column != "snippet")
-    for doc in span.documents:
+    for column in ("rank", "score", "id"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("snippet", no_wrap=True, max_width=room)
+    for doc, shown in zip(span.documents, ids, strict=True):
         table.add_row(
             str(doc.position + 1),
             "-" if doc.score is None else f"{doc.score:.4f}",
-            safe_text(clip(doc.id or "", 24), single_line=True),
-            safe_text(clip(doc.content or "", max(20, width - 50))),
+            shown,
+            snippet(doc.content or "", room),
         )
     return table
 
@@ -196,7 +241,10 @@ def details(span: SpanRecord, width: int) -> list[RenderableType]:
 
 def trace_view(trace: Trace, *, full: bool = False, width: int = 100) -> RenderableType:
     """The waterfall; ``full`` adds, span by span, the content panels under a rule."""
-    parts: list[RenderableType] = [trace_header(trace.summary), waterfall(trace, width)]
+    parts: list[RenderableType] = [
+        trace_header(trace.summary, trace.tags),
+        waterfall(trace, width),
+    ]
     if full:
         from rich.rule import Rule
 
@@ -218,7 +266,7 @@ def search_table(hits: Sequence[SearchHit]) -> RenderableType:
     grid = Grid(
         (
             Column("TRACE", width=12),
-            Column("STARTED UTC", width=14),
+            Column("STARTED UTC", width=19),
             Column("SPAN", max_width=32),
             Column("MATCH"),
         ),
