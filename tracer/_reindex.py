@@ -11,21 +11,18 @@ rows, so memory stays flat on files of millions of spans.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 
 from spyglass.tracer import attributes as A
 from spyglass.tracer._rows import _documents, _loads, search_text
+from spyglass.tracer._schema import SEARCH_TOKENIZER, create_search_index
 
-#: ``porter`` stems English words over ``unicode61``'s words (case and diacritics folded), so
-#: ``refund`` finds "Refunds", "refunded" and "refunding".
-TOKENIZER = "porter unicode61"
 _FUNCTION = "spyglass_search_text"
 
 
 def stored_search_text(kind: object, parent_id: object, message: object, attributes: object) -> str:
-    """``search_text`` of a stored span row; never raises (a row it cannot read adds only its
-    status message, as the exporter indexes a span whose attributes it cannot read)."""
+    """``search_text`` of a stored span row; never raises (a row whose attributes it cannot
+    read is indexed by its status message alone, rather than failing the migration)."""
     note = message if isinstance(message, str) else ""
     try:
         attrs = _loads(attributes) if isinstance(attributes, str) else None
@@ -38,15 +35,10 @@ def stored_search_text(kind: object, parent_id: object, message: object, attribu
         return note
 
 
-def rebuild_search_index(conn: sqlite3.Connection, tokenizer: str = TOKENIZER) -> None:
+def rebuild_search_index(conn: sqlite3.Connection, tokenizer: str = SEARCH_TOKENIZER) -> None:
     """Drop the index and build it again with ``tokenizer`` from every stored span (inside the
     caller's transaction). ``benchmarks/search_migration.py`` builds the old index with it."""
-    if not re.fullmatch(r"[a-z0-9_ ]+", tokenizer):
-        raise ValueError(f"not a tokenizer: {tokenizer!r}")
-    conn.execute("DROP TABLE IF EXISTS search")
-    conn.execute(
-        f"CREATE VIRTUAL TABLE search USING fts5(text, content='', tokenize='{tokenizer}')"
-    )
+    create_search_index(conn, tokenizer)
     conn.create_function(_FUNCTION, 4, stored_search_text, deterministic=True)
     try:
         conn.execute(
