@@ -242,3 +242,23 @@ def _nodes(tree: SpanTree) -> list[Any]:
         out.append(node)
         stack.extend(reversed(node.children))
     return out
+
+
+async def test_wide_numbers_are_never_cropped(tmp_path: Path) -> None:
+    from viewer_data import make_span, write
+
+    from spyglass.tracer import attributes as A
+
+    db = tmp_path / "big.db"
+    usage = {A.GEN_AI_USAGE_INPUT_TOKENS: 1234567, A.GEN_AI_USAGE_OUTPUT_TOKENS: 123456}
+    write(db, [make_span(0xB16, 1, None, "batch", 0, 5, {A.SPYGLASS_KIND: "LLM", **usage})])
+    for size in (SMALL, (100, 24)):
+        app = make_app(db, prices=PRICES, poll_interval=None)
+        async with app.run_test(size=size) as pilot:
+            await listed(pilot, 1)
+            await until(pilot, lambda size=size: "batch" in frame(pilot, size), "drawn")
+            shown = frame(pilot, size)
+            if size == SMALL:  # no room for it: the column goes, rather than show a part
+                assert "tokens" not in shown and "1234567" not in shown
+            else:
+                assert "1234567→123456" in shown
