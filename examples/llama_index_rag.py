@@ -9,6 +9,7 @@ embedding) and nothing else changes: the traces look the same.
 
 It prints the trace id; then try ``spyglass show ID --db PATH --full``.
 ``run(db)`` does the same work and returns the trace id, for a demo to call.
+Needs the ``llama-index`` extra: ``pip install -e '.[llama-index]'``.
 """
 
 from __future__ import annotations

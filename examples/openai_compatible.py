@@ -8,7 +8,7 @@
 traced: one span per call, with the messages, the answer, token counts, the server's address
 and, for the streamed call, the time to the first chunk. Without ``--base-url`` the example
 starts a tiny stand-in server on 127.0.0.1 that answers like the Chat Completions API, so it
-runs with no network and no API key.
+runs with no network and no API key. Needs the ``openai`` extra: ``pip install -e '.[openai]'``.
 """
 
 from __future__ import annotations
