@@ -72,7 +72,10 @@ def main(db: str | os.PathLike[str] | None = None) -> str:
     print(answer)
     spyglass.flush()
     where = db if db is not None else os.environ.get("SPYGLASS_DB", "spyglass.db")
-    print(f"The agent's trace is in {where}: try `spyglass show <trace> --db {where} --full`")
+    with spyglass.Store(where) as store:  # the newest trace is the agent's run
+        trace_id = store.traces(limit=1)[0].trace_id
+    print(f"The agent's trace is in {where}: try")
+    print(f"  spyglass show {trace_id[:12]} --db {where} --full")
     return answer
 
 

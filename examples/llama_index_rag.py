@@ -9,6 +9,7 @@ embedding) and nothing else changes: the traces look the same.
 
 It prints the trace id; then try ``spyglass show ID --db PATH --full``.
 ``run(db)`` does the same work and returns the trace id, for a demo to call.
+Needs the ``llama-index`` extra: ``pip install -e '.[llama-index]'``.
 """
 
 from __future__ import annotations
@@ -18,9 +19,14 @@ import hashlib
 import math
 import os
 
-from llama_index.core import Document, VectorStoreIndex
-from llama_index.core.base.embeddings.base import BaseEmbedding
-from llama_index.core.llms import MockLLM
+try:
+    from llama_index.core import Document, VectorStoreIndex
+    from llama_index.core.base.embeddings.base import BaseEmbedding
+    from llama_index.core.llms import MockLLM
+except ModuleNotFoundError as missing:  # the "try it" set-up installs only LangChain
+    raise SystemExit(
+        f"this example needs LlamaIndex ({missing}): pip install -e '.[llama-index]'"
+    ) from None
 
 import spyglass
 

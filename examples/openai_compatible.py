@@ -8,7 +8,7 @@
 traced: one span per call, with the messages, the answer, token counts, the server's address
 and, for the streamed call, the time to the first chunk. Without ``--base-url`` the example
 starts a tiny stand-in server on 127.0.0.1 that answers like the Chat Completions API, so it
-runs with no network and no API key.
+runs with no network and no API key. Needs the ``openai`` extra: ``pip install -e '.[openai]'``.
 """
 
 from __future__ import annotations
@@ -19,10 +19,26 @@ import os
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Protocol
 
-import openai
+try:
+    import openai
+except ModuleNotFoundError as missing:  # the "try it" set-up installs only LangChain
+    raise SystemExit(
+        f"this example needs the openai client ({missing}): pip install -e '.[openai]'"
+    ) from None
 
 import spyglass
+
+
+class StoredSpan(Protocol):
+    """What this example reads of a span from ``spyglass.Store(...).trace(...).spans``."""
+
+    kind: str
+    input_tokens: int | None
+    output_tokens: int | None
+    attributes: dict[str, object]
+
 
 ANSWER = "Spans go to one SQLite file; open it with `spyglass show`."
 
@@ -81,6 +97,21 @@ def start_stand_in() -> ThreadingHTTPServer:
     return server
 
 
+def _usage(span: StoredSpan) -> str:
+    """What the span says about tokens: an LLM call's counts, or why there are none."""
+    if span.kind != "LLM":
+        return ""
+    if span.input_tokens is None and span.output_tokens is None:
+        # OpenAI sends a stream's usage only when asked.
+        shown = "tokens: not reported (for streams: SPYGLASS_OPENAI_STREAM_USAGE=1)"
+    else:
+        shown = f"tokens in/out: {span.input_tokens or 0}/{span.output_tokens or 0}"
+    ttft = span.attributes.get("gen_ai.response.time_to_first_chunk")
+    if isinstance(ttft, (int, float)):
+        shown += f", first chunk after {ttft * 1000:.1f} ms"
+    return shown
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base-url", help="an OpenAI-compatible /v1 URL (default: a stand-in)")
@@ -109,12 +140,7 @@ def main() -> None:
     with spyglass.Store(args.db) as store:
         latest = store.trace(store.traces(limit=1, project="openai-compatible")[0].trace_id)
     for span in latest.spans:
-        ttft = span.attributes.get("gen_ai.response.time_to_first_chunk")
-        extra = f", first chunk after {float(ttft) * 1000:.1f} ms" if ttft is not None else ""  # type: ignore[arg-type]
-        print(
-            f"  {span.kind:<5} {span.name:<28} {span.duration_ms:7.1f} ms  "
-            f"tokens in/out: {span.input_tokens}/{span.output_tokens}{extra}"
-        )
+        print(f"  {span.kind:<5} {span.name:<28} {span.duration_ms:7.1f} ms  {_usage(span)}")
     print(f"\nNext: spyglass show {latest.trace_id[:12]} --db {args.db}")
     spyglass.autolog(disable=True)
     if stand_in is not None:

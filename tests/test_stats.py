@@ -91,8 +91,8 @@ def test_cli_stats_json_and_text(filled: Path) -> None:
     assert data["scores"] == []  # no scores in this file
     assert set(data["models"][0]) == {
         "provider", "model", "calls", "errors", "input_tokens", "output_tokens",
-        "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "cost_usd",
-        "p50_ms", "p95_ms",
+        "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "tokens_estimated",
+        "cost_usd", "p50_ms", "p95_ms",
     }  # fmt: skip
     assert data["prompts"] == [
         {

@@ -144,7 +144,8 @@ async def test_filter_by_model_prompt_and_words(db: Path) -> None:
             ("model:claude", [TRACE_AGENT]),
             ("model:gpt-4o prompt:qa@2", [TRACE_RAG]),
             ("prompt:qa@3", []),
-            ("refunds", [TRACE_RAG]),
+            ("refunds", [TRACE_AGENT, TRACE_RAG]),  # stems: the agent's "refund policy"
+            ("issuing", [TRACE_RAG]),  # "Refunds are issued"
             ("", [TRACE_EVIL, TRACE_LOCAL, TRACE_AGENT, TRACE_RAG]),
         ):
             filter_box = app.screen.query_one(Input)

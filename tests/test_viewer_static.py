@@ -56,15 +56,16 @@ def render(renderable: RenderableType, width: int = 100, colour: bool = False) -
 
 
 TRACES = """\
-TRACE         STARTED UTC     NAME               STATUS  ERRORS  DURATION  SPANS    TOKENS      COST
-d4d4d4d40000  11-23 09:03:00  evil \\x1b[31mred…  UNSET        -     100ms      2      10→5  <$0.0001
-c3c3c3c30000  11-23 09:02:00  summarize          UNSET        -     800ms      3   400→100         -
-b2b2b2b20000  11-23 09:01:00  support-agent      ERROR        2     3.00s      3  5000→800   $0.0278
-a1a1a1a10000  11-23 09:00:00  rag-query          UNSET        -     1.20s      3  1200→300   $0.0003"""  # noqa: E501
+TRACE         STARTED UTC          NAME                 STATUS  ERRORS  DURATION    TOKENS      COST
+d4d4d4d40000  2026-11-23 09:03:00  evil \\x1b[31mred\\x…  UNSET        -     100ms      10→5  <$0.0001
+c3c3c3c30000  2026-11-23 09:02:00  summarize            UNSET        -     800ms   400→100         -
+b2b2b2b20000  2026-11-23 09:01:00  support-agent        ERROR        2     3.00s  5000→800   $0.0278
+a1a1a1a10000  2026-11-23 09:00:00  rag-query            UNSET        -     1.20s  1200→300   $0.0003"""  # noqa: E501
 
 RAG = """\
 trace a1a1a1a1000000000000000000000001  rag-query  UNSET
-started 11-23 09:00:00 UTC  1.20s  3 spans  1200→300 tokens  $0.0003  session chat-1
+started 2026-11-23 09:00:00 UTC  1.20s  3 spans  1200→300 tokens  $0.0003
+session chat-1
 SPAN                 KIND       MODEL          TOKENS     COST  STATUS   TIME  TIMELINE
 rag-query            CHAIN                          -           -       1.20s  ███████████
 ├─ retrieve          RETRIEVER                      -           -       200ms  █▉
@@ -72,11 +73,19 @@ rag-query            CHAIN                          -           -       1.20s  �
 
 LOCAL = """\
 trace c3c3c3c3000000000000000000000003  summarize  UNSET
-started 11-23 09:02:00 UTC  800ms  3 spans  400→100 tokens
+started 2026-11-23 09:02:00 UTC  800ms  3 spans  400→100 tokens
 SPAN               KIND   MODEL    TOKENS  COST  STATUS   TIME  TIMELINE
 summarize          CHAIN                -        -       800ms  ███████████
 └─ ChatOllama      LLM    llama3  400→100        -       785ms  ██████████▊
    └─ chat llama3  LLM    llama3  400→100        -       770ms  ██████████▋"""
+
+AGENT = """\
+trace b2b2b2b2000000000000000000000002  support-agent  ERROR
+started 2026-11-23 09:01:00 UTC  3.00s  3 spans (2 failed)  5000→800 tokens  $0.0278
+SPAN                       KIND   MODEL               TOKENS     COST  STATUS   TIME  TIMELINE
+✗ support-agent            AGENT                           -           ERROR   3.00s  ███████████
+├─ chat claude-sonnet-4-5  LLM    claude-sonnet-4…  5000→800  $0.0278  -       2.05s  ███████▋
+└─ ✗ search-web            TOOL                            -           ERROR   800ms         ▐██▊"""
 
 STATS = """\
 MODEL              PROVIDER   CALLS  ERRORS  INPUT  OUTPUT     COST    P50    P95
@@ -88,10 +97,11 @@ PROMPT  RUNS  ERRORS    P50  INPUT  OUTPUT
 qa@2       1       0  1.20s  1,200     300"""
 
 SEARCH = """\
-TRACE         STARTED UTC     SPAN                  MATCH
-a1a1a1a10000  11-23 09:00:00  LLM chat gpt-4o-mini  How do refunds work?
-a1a1a1a10000  11-23 09:00:00  RETRIEVER retrieve    How do refunds work?
-a1a1a1a10000  11-23 09:00:00  CHAIN rag-query       How do refunds work?"""
+TRACE         STARTED UTC          SPAN                  MATCH
+b2b2b2b20000  2026-11-23 09:01:02  TOOL search-web       refund policy
+a1a1a1a10000  2026-11-23 09:00:00  LLM chat gpt-4o-mini  How do refunds work?
+a1a1a1a10000  2026-11-23 09:00:00  RETRIEVER retrieve    How do refunds work?
+a1a1a1a10000  2026-11-23 09:00:00  CHAIN rag-query       How do refunds work?"""
 
 
 def test_trace_list(store: Store) -> None:
@@ -104,6 +114,12 @@ def test_waterfall_with_cost_tokens_status(store: Store) -> None:
 
 def test_nested_tree_guides(store: Store) -> None:
     assert render(trace_view(store.trace(hex_id(TRACE_LOCAL)))) == LOCAL
+
+
+def test_failed_spans_carry_a_mark_not_only_red(store: Store) -> None:
+    assert render(trace_view(store.trace(hex_id(TRACE_AGENT)))) == AGENT
+    narrow = render(trace_view(store.trace(hex_id(TRACE_AGENT))), width=60)
+    assert "STATUS" not in narrow and "✗ search-web" in narrow  # the mark outlives the column
 
 
 def test_stats(store: Store) -> None:
@@ -255,3 +271,81 @@ def test_read_commands_import_no_framework(tmp_path: Path) -> None:
         assert run.returncode == 0, run.stderr
     # the first run measured the models (genai-prices); the last found them in the cache
     assert run.stderr.strip() == "[]"
+
+
+def test_show_displays_the_user_and_the_tags(tmp_path: Path) -> None:
+    import json
+
+    import spyglass
+
+    db = tmp_path / "who.db"
+    spyglass.autolog(db=db, integrations=())
+    with (
+        spyglass.trace("request", user_id="u-7", tags=["beta", "[red]vip[/red]"]),
+        spyglass.trace("step", tags=["inner"]),
+    ):
+        pass
+    spyglass.flush()
+    runner = CliRunner()
+    trace_id = json.loads(runner.invoke(main, ["traces", "--db", str(db), "--json"]).stdout)[0][
+        "trace_id"
+    ]
+    for full in ([], ["--full"]):
+        out = runner.invoke(main, ["show", trace_id, "--db", str(db), *full]).stdout
+        (who,) = [line for line in out.splitlines() if line.startswith("user ")]
+        assert who == "user u-7  tags beta, [red]vip[/red], inner"  # markup shown literally
+    shown = json.loads(runner.invoke(main, ["show", trace_id, "--db", str(db), "--json"]).stdout)
+    assert shown["user_id"] == "u-7" and shown["tags"] == ["beta", "[red]vip[/red]", "inner"]
+
+
+def test_document_snippets_use_the_width(tmp_path: Path) -> None:
+    import json
+
+    from viewer_data import make_span, write
+
+    from spyglass.tracer import attributes as A
+
+    text = " ".join(f"word{i}" for i in range(60))  # 409 characters
+    docs = [{"id": "kb-1", "score": 0.5, "content": text}]
+    write(
+        tmp_path / "docs.db",
+        [
+            make_span(0xD0C, 1, None, "retrieve", 0, 5, {
+                A.SPYGLASS_KIND: "RETRIEVER", A.GEN_AI_RETRIEVAL_DOCUMENTS: json.dumps(docs),
+            })
+        ],
+    )  # fmt: skip
+    trace = Store(tmp_path / "docs.db").trace("0")
+    wide = render(trace_view(trace, full=True, width=200), width=200)
+    assert "word59" in wide and "…" not in wide  # 3 lines of ~170 cells hold it all
+    narrow = render(trace_view(trace, full=True, width=100), width=100)
+    rows = [line for line in narrow.splitlines() if "word" in line]
+    assert len(rows) == 3 and rows[-1].rstrip(" │").endswith("…")
+    assert all(len(line) <= 100 for line in narrow.splitlines())
+    assert len(" ".join(rows)) > 3 * 60  # the old cut was width - 50 characters
+
+
+def test_one_time_format_everywhere(tmp_path: Path) -> None:
+    import spyglass
+    from spyglass.evaluators import exact_match
+    from spyglass.prompts import PromptRegistry
+
+    db = build(tmp_path / "times.db")
+    with PromptRegistry(db) as registry:
+        registry.register("qa", "Answer {question}")
+    spyglass.evaluate(lambda question: question, [{"question": "x"}], [exact_match()], db=db)
+    runner = CliRunner()
+    outputs = [
+        runner.invoke(main, [*args, "--db", str(db)], env={"COLUMNS": "160"}).stdout
+        for args in (
+            ["traces"],
+            ["show", "a1a1"],
+            ["search", "refunds"],
+            ["prompts", "log", "qa"],
+            ["eval", "list"],
+        )
+    ]
+    for out in outputs:
+        times = re.findall(r"(\d{4}-)?\d{2}-\d{2} \d{2}:\d{2}", out)
+        assert times and all(times), out  # every time has its year: one form
+    assert "2026-11-23 09:00:00" in outputs[0] and "started 2026-11-23 09:00:00 UTC" in outputs[1]

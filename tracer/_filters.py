@@ -34,11 +34,22 @@ class TraceFilters(TypedDict, total=False):
 
 
 def fts_query(text: str) -> str:
-    """Free text to an FTS5 query: every word must occur (quoted, so no FTS syntax applies)."""
-    words = text.split()
-    if not words:
+    """Free text to an FTS5 query: every word must occur, in any order.
+
+    The index stems words (``porter``), so a word matches its other forms: ``refund`` finds
+    "Refunds" and "refunded". A word ending in ``*`` matches every word starting with it
+    (``spy*`` finds "spyglass"). Each word is quoted, so no other FTS syntax applies, and a
+    word with punctuation inside (``gpt-4o``) matches those words next to each other.
+    """
+    terms = []
+    for word in text.split():
+        stem = word.rstrip("*")
+        if stem:
+            quoted = '"' + stem.replace('"', '""') + '"'
+            terms.append(quoted + "*" if len(stem) < len(word) else quoted)
+    if not terms:
         raise ConfigurationError("search text is empty")
-    return " ".join('"' + word.replace('"', '""') + '"' for word in words)
+    return " ".join(terms)
 
 
 def _glob_prefix(text: str) -> str:

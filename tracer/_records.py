@@ -97,6 +97,8 @@ class TraceSummary:
     cost_usd: float | None = None
     #: Some counted calls had tokens but no known price, so ``cost_usd`` is a lower bound.
     cost_partial: bool = False
+    #: Some counted calls reported no usage: their tokens, in the totals, are estimates.
+    tokens_estimated: bool = False
 
     @classmethod
     def from_row(cls, row: Sequence[object]) -> TraceSummary:
@@ -128,6 +130,7 @@ class TraceSummary:
             "error_count": self.error_count,
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
+            "tokens_estimated": self.tokens_estimated,
             "session_id": self.session_id,
             "user_id": self.user_id,
             "cost_usd": round_usd(self.cost_usd),
@@ -212,6 +215,11 @@ class SpanRecord:
         """Another span of the trace counts this call's tokens (and cost)."""
         return bool(self.attributes.get(A.SPYGLASS_USAGE_COUNTED_ELSEWHERE))
 
+    @property
+    def tokens_estimated(self) -> bool:
+        """The model reported no usage: the tokens are spyglass's estimate."""
+        return bool(self.attributes.get(A.SPYGLASS_USAGE_ESTIMATED))
+
     def to_dict(self) -> dict[str, object]:
         return {
             "span_id": self.span_id,
@@ -227,6 +235,7 @@ class SpanRecord:
             "provider": self.provider,
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
+            "tokens_estimated": self.tokens_estimated,
             "prompt_name": self.prompt_name,
             "prompt_version": self.prompt_version,
             "attributes": self.attributes,
@@ -262,12 +271,27 @@ class Trace:
     def span(self, span_id: str) -> SpanRecord:
         return self._by_id[span_id]
 
+    @property
+    def tags(self) -> list[str]:
+        """The tags on the trace's spans (``spyglass.tags``), in order of first appearance:
+        a ``spyglass.trace(tags=...)`` block tags every span inside it, the root first."""
+        seen: dict[str, None] = {}
+        for span in self.spans:
+            tags = span.attributes.get(A.SPYGLASS_TAGS)
+            for tag in tags if isinstance(tags, list) else ():
+                seen.setdefault(str(tag), None)
+        return list(seen)
+
     def children(self, span: SpanRecord | str) -> list[SpanRecord]:
         span_id = span if isinstance(span, str) else span.span_id
         return self._children.get(span_id, [])
 
     def to_dict(self) -> dict[str, object]:
-        return {**self.summary.to_dict(), "spans": [span.to_dict() for span in self.spans]}
+        return {
+            **self.summary.to_dict(),
+            "tags": self.tags,
+            "spans": [span.to_dict() for span in self.spans],
+        }
 
 
 @dataclass(frozen=True)
@@ -330,9 +354,24 @@ def content_texts(attributes: Mapping[str, object]) -> list[str]:
     return texts
 
 
+#: Endings taken off a search word to find where its other forms start in a text (the index
+#: matched them by stem; this only places the snippet, so a rough cut is enough).
+_ENDINGS = ("ations", "ation", "ings", "ing", "ies", "ied", "es", "ed", "ly", "s", "e", "y")
+
+
+def _root(word: str) -> str:
+    """``refunded`` → ``refund``, ``spy*`` → ``spy``: what the search word's forms start with."""
+    word = word.rstrip("*").lower()
+    for ending in _ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            return word[: -len(ending)]
+    return word
+
+
 def make_snippet(texts: Sequence[str], words: Sequence[str], width: int = 60) -> str:
-    """The passage around the first occurrence of any word, on one line."""
-    lowered = [word.lower() for word in words if word]
+    """The passage around the first occurrence of any word (or of another form of it, as the
+    stemmed index matched it: ``refunded`` shows the passage with "Refunds"), on one line."""
+    lowered = [_root(word) for word in words if word.rstrip("*")]
     for text in texts:
         plain = text
         low = plain.lower()

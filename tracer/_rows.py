@@ -358,14 +358,27 @@ def _add_extras(
     row.session_id = _str(attrs.get(A.GEN_AI_CONVERSATION_ID))
     row.user_id = _str(attrs.get(A.SPYGLASS_USER_ID))
     row.documents = _documents(attrs.get(A.GEN_AI_RETRIEVAL_DOCUMENTS), trace_id)
+    row.search_text = search_text(attrs, kind, parent_id, message, row.documents)
+
+
+def search_text(
+    attrs: Mapping[str, object],
+    kind: str,
+    parent_id: str | None,
+    message: str | None,
+    documents: Sequence[tuple[object, ...]],
+) -> str:
+    """What the search index holds for a span (``""``: nothing), from its stored attributes,
+    kind, parent, status message and document rows. The exporter and the migration that
+    rebuilds the index (``_reindex``) both call this, so a rebuilt index finds what the
+    exporter's would."""
     if _plumbing(kind, parent_id, attrs):
-        texts = [message] if message else []
-    else:
-        texts = search_texts(attrs)
-        texts.extend(str(doc[4]) for doc in row.documents if doc[4])
-        if message:
-            texts.append(message)
-    row.search_text = "\n".join(texts)
+        return message or ""
+    texts = search_texts(attrs)
+    texts.extend(str(doc[4]) for doc in documents if doc[4])
+    if message:
+        texts.append(message)
+    return "\n".join(texts)
 
 
 #: Integrations whose inner CHAIN spans only pass along what other spans already hold.

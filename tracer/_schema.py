@@ -8,6 +8,8 @@ guess. Later features (the prompt registry, scores) add their tables as further 
 
 from __future__ import annotations
 
+import logging
+import re
 import sqlite3
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -242,6 +244,52 @@ def m007_eval_runs(conn: sqlite3.Connection) -> None:
     )
 
 
+#: The search index's tokenizer since ``008_search_stems``: ``porter`` stems English words over
+#: ``unicode61``'s words (case and diacritics folded), so ``refund`` finds "Refunds",
+#: "refunded" and "refunding".
+SEARCH_TOKENIZER = "porter unicode61"
+#: Above this many spans, the search index rebuild of ``008_search_stems`` takes seconds.
+_REINDEX_NOTICE_SPANS = 100_000
+
+
+def create_search_index(conn: sqlite3.Connection, tokenizer: str = SEARCH_TOKENIZER) -> None:
+    """The contentless search index, empty, in place of the one there was."""
+    if not re.fullmatch(r"[a-z0-9_ ]+", tokenizer):
+        raise ValueError(f"not a tokenizer: {tokenizer!r}")
+    conn.execute("DROP TABLE IF EXISTS search")
+    conn.execute(
+        f"CREATE VIRTUAL TABLE search USING fts5(text, content='', tokenize='{tokenizer}')"
+    )
+
+
+def m008_search_stems(conn: sqlite3.Connection) -> None:
+    """The search index again, with ``SEARCH_TOKENIZER``: a word matches its other forms, and a
+    query word ending in ``*`` any word starting with it (``_filters.fts_query``).
+
+    The index is contentless, so every stored span is indexed again from its stored text
+    (``_reindex``, loaded only for a file with spans): about 25 s per million spans, once.
+    Files of more than ``_REINDEX_NOTICE_SPANS`` spans say so through the ``spyglass`` logger
+    first.
+    """
+    row = conn.execute("SELECT max(id) FROM spans").fetchone()
+    spans = int(row[0] or 0) if row else 0
+    if not spans:
+        create_search_index(conn)
+        return
+    if spans > _REINDEX_NOTICE_SPANS:
+        path = conn.execute("PRAGMA database_list").fetchone()[2]
+        logging.getLogger("spyglass").warning(
+            "spyglass is rebuilding the search index of %s for stemmed search "
+            "(%s spans, about %d s; once)",
+            path,
+            f"{spans:,}",
+            max(1, spans // 40_000),
+        )
+    from spyglass.tracer._reindex import rebuild_search_index
+
+    rebuild_search_index(conn)
+
+
 MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("001_spans_and_traces", m001_spans_and_traces),
     ("002_documents", m002_documents),
@@ -250,6 +298,7 @@ MIGRATIONS: tuple[tuple[str, Migration], ...] = (
     ("005_model_indexes", m005_model_indexes),
     ("006_scores", m006_scores),
     ("007_eval_runs", m007_eval_runs),
+    ("008_search_stems", m008_search_stems),
 )
 
 

@@ -51,6 +51,8 @@ class ModelStats:
     cost_usd: float | None = None
     #: Some calls had tokens but the model has no known price: ``cost_usd`` is a lower bound.
     cost_partial: bool = False
+    #: Some calls reported no usage: their tokens, in the sums, are estimates.
+    tokens_estimated: bool = False
     durations_ms: list[float] = field(default_factory=list, repr=False)
 
     @property
@@ -86,6 +88,7 @@ class ModelStats:
             "cache_read_tokens": self.cache_read_tokens,
             "cache_write_tokens": self.cache_write_tokens,
             "reasoning_tokens": self.reasoning_tokens,
+            "tokens_estimated": self.tokens_estimated,
             "cost_usd": round_usd(self.cost_usd),
             "p50_ms": _ms(self.p50_ms),
             "p95_ms": _ms(self.p95_ms),
@@ -153,9 +156,10 @@ def _int(value: object) -> int:
 
 def model_stats(rows: Iterable[Sequence[object]], prices: PriceBook) -> list[ModelStats]:
     """Rows ``(provider, model, start_ns, end_ns, status, input, output, cache_read,
-    cache_write, reasoning, counted_elsewhere)``; most expensive first, then most called."""
+    cache_write, reasoning, counted_elsewhere, estimated)``; most expensive first, then most
+    called."""
     acc: dict[tuple[str | None, str], ModelStats] = {}
-    for provider, model, start, end, status, *tokens, counted in rows:
+    for provider, model, start, end, status, *tokens, counted, estimated in rows:
         if counted:
             continue
         key = (provider if isinstance(provider, str) else None, str(model))
@@ -165,6 +169,7 @@ def model_stats(rows: Iterable[Sequence[object]], prices: PriceBook) -> list[Mod
         usage = Usage(*(_int(t) for t in tokens))
         cost = prices.cost(key[0], key[1], usage, _int(start))
         stats.add(usage, cost, (_int(end) - _int(start)) / 1e6, status == "ERROR")
+        stats.tokens_estimated = stats.tokens_estimated or bool(estimated and not usage.empty)
     for stats in acc.values():
         stats.durations_ms.sort()
     return sorted(acc.values(), key=lambda s: (-(s.cost_usd or 0.0), -s.calls, s.model))

@@ -68,7 +68,8 @@ _USAGE_COLUMNS = (
     f"{_attr('gen_ai.usage.cache_read.input_tokens')}, "
     f"{_attr('gen_ai.usage.cache_write.input_tokens')}, "
     f"{_attr('gen_ai.usage.reasoning.output_tokens')}, "
-    f"{_attr('spyglass.usage.counted_elsewhere')}"
+    f"{_attr('spyglass.usage.counted_elsewhere')}, "
+    f"{_attr('spyglass.usage.estimated')}"
 )
 #: The largest LIMIT SQLite takes; a larger count asks for everything anyway.
 MAX_LIMIT = 2**63 - 1
@@ -195,6 +196,7 @@ class Store:
             return summaries
         costs: dict[str, list[float | None]] = {}
         partial: set[str] = set()
+        estimated: set[str] = set()
         for chunk in chunks([s.trace_id for s in summaries]):
             for row in self._query(
                 f"SELECT trace_id, provider, model, start_ns, {_USAGE_COLUMNS} FROM spans "
@@ -202,10 +204,12 @@ class Store:
                 "AND (input_tokens IS NOT NULL OR output_tokens IS NOT NULL)",
                 list(chunk),
             ):
-                trace_id, provider, model, start_ns, *tokens, counted = row
+                trace_id, provider, model, start_ns, *tokens, counted, guessed = row
                 if counted:
                     continue
                 usage = Usage(*(t if isinstance(t, int) and t > 0 else 0 for t in tokens))
+                if guessed and not usage.empty:
+                    estimated.add(trace_id)
                 cost = self.prices.cost(provider, model, usage, start_ns)
                 costs.setdefault(trace_id, []).append(cost)
                 if cost is None and not usage.empty:
@@ -215,6 +219,7 @@ class Store:
                 s,
                 cost_usd=total_cost(costs.get(s.trace_id, ())),
                 cost_partial=s.trace_id in partial,
+                tokens_estimated=s.trace_id in estimated,
             )
             for s in summaries
         ]
@@ -249,6 +254,7 @@ class Store:
             TraceSummary.from_row(summary_rows[0]),
             cost_usd=total_cost(s.cost_usd for s in counted),
             cost_partial=any(s.cost_usd is None for s in counted),
+            tokens_estimated=any(s.tokens_estimated for s in counted),
         )
         return Trace(summary, spans)
 

@@ -20,20 +20,20 @@ from textual.binding import Binding, BindingType
 from spyglass.tracer._cost import PriceBook
 from spyglass.tracer._store import Store
 from spyglass.viewer._help import HelpScreen
-from spyglass.viewer._list_screen import TraceListScreen
+from spyglass.viewer._list_screen import FILTER_DELAY, TraceListScreen
 
 CSS = """
 #title { height: 1; padding: 0 1; }
 #filter { margin: 0 0; }
 #traces { height: 1fr; }
 #status { height: 1; padding: 0 1; }
-#trace-header { height: auto; max-height: 4; padding: 0 1; }
+#trace-header { height: auto; max-height: 5; padding: 0 1; }
 #trace-body { height: 1fr; }
 #spans { width: 3fr; border-right: solid $panel-lighten-2; }
 #detail { width: 2fr; }
 #span-line { height: 1; padding: 0 1; }
 #help {
-    width: 84; height: auto; padding: 1 2;
+    width: 84; max-width: 100%; height: auto; padding: 1 2;
     border: round $accent; background: $surface;
 }
 HelpScreen { align: center middle; }
@@ -47,18 +47,33 @@ class SpyglassApp(App[None]):
     CSS = CSS
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
+        # What a terminal user presses first; textual's default only hints at ctrl+q.
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
         Binding("question_mark", "help", "Help"),
     ]
 
-    def __init__(self, store: Store, *, limit: int, poll_interval: float | None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        limit: int,
+        poll_interval: float | None,
+        filter_delay: float = FILTER_DELAY,
+    ) -> None:
         super().__init__()
         self.store = store
         self._limit = limit
         self._poll_interval = poll_interval
+        self._filter_delay = filter_delay
 
     def on_mount(self) -> None:
         self.push_screen(
-            TraceListScreen(self.store, limit=self._limit, poll_interval=self._poll_interval)
+            TraceListScreen(
+                self.store,
+                limit=self._limit,
+                poll_interval=self._poll_interval,
+                filter_delay=self._filter_delay,
+            )
         )
 
     def action_help(self) -> None:
@@ -73,10 +88,13 @@ def make_app(
     prices: PriceBook | None = None,
     limit: int = 200,
     poll_interval: float | None = 2.0,
+    filter_delay: float = FILTER_DELAY,
 ) -> SpyglassApp:
-    """The viewer over ``db`` (opened read-only unless ``store`` is given)."""
+    """The viewer over ``db`` (opened read-only unless ``store`` is given); the filter box
+    applies what is typed once typing pauses for ``filter_delay`` seconds."""
     return SpyglassApp(
         store if store is not None else Store(Path(db), prices=prices),
         limit=limit,
         poll_interval=poll_interval,
+        filter_delay=filter_delay,
     )

@@ -11,6 +11,7 @@ from rich.console import Group, RenderableType
 from rich.highlighter import JSONHighlighter
 from rich.panel import Panel
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static, TabbedContent, TabPane
@@ -22,12 +23,16 @@ from spyglass.viewer._index_view import span_index_line
 from spyglass.viewer._prompt_info import PromptInfo
 from spyglass.viewer._safe import safe_text
 
+#: (id, title, short title): the short titles when the pane is too narrow for the long ones
+#: (an 80-column terminal gives it about 32 cells).
 TABS = (
-    ("messages", "Messages"),
-    ("documents", "Documents"),
-    ("attributes", "Attributes"),
-    ("prompt", "Prompt"),
+    ("messages", "Messages", "Msgs"),
+    ("documents", "Documents", "Docs"),
+    ("attributes", "Attributes", "Attrs"),
+    ("prompt", "Prompt", "Prompt"),
 )
+#: Cells the long titles take in the tab bar (each tab pads its title by one on each side).
+_TAB_BAR = sum(len(title) + 2 for _, title, _ in TABS)
 
 
 def span_line(span: SpanRecord) -> Text:
@@ -39,7 +44,8 @@ def span_line(span: SpanRecord) -> Text:
         line.append("  ")
         line.append_text(safe_text(span.model, "magenta", single_line=True))
     if span.input_tokens is not None or span.output_tokens is not None:
-        line.append(f"  {_format.tokens(span.input_tokens, span.output_tokens)} tok", "dim")
+        shown = _format.tokens(span.input_tokens, span.output_tokens, span.tokens_estimated)
+        line.append(f"  {shown} tok", "dim")
     if span.cost_usd is not None:
         line.append(f"  {_format.cost(span.cost_usd)}", style="dim")
     return line
@@ -101,15 +107,22 @@ class DetailPane(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(Text("select a span", style="dim"), id="span-line", markup=False)
         with TabbedContent(id="tabs"):
-            for key, title in TABS:
+            for key, title, _ in TABS:
                 with TabPane(title, id=key), VerticalScroll():
                     yield Static(Text(""), id=f"{key}-body", markup=False)
+
+    def on_resize(self, event: events.Resize) -> None:
+        short = event.size.width < _TAB_BAR
+        tabs = self.query_one(TabbedContent)
+        for key, title, brief in TABS:
+            tabs.get_tab(key).label = brief if short else title
 
     def _body(self, key: str) -> Static:
         return self.query_one(f"#{key}-body", Static)
 
     def show_span(self, span: SpanRecord) -> None:
-        width = max(40, self.size.width - 4)
+        # The tabs' scroll area: the pane less its scrollbar and a cell of margin.
+        width = max(24, self.size.width - 3)
         self.query_one("#span-line", Static).update(span_line(span))
         self._body("messages").update(content_view(span, width))
         self._body("documents").update(documents_view(span, width))

@@ -86,7 +86,7 @@ def runs_table(runs: Sequence[RunInfo]) -> Table:
         *("RUN", "NAME", "DATASET", "EXAMPLES", "ERRORS", "STARTED", "TOOK", "STATUS", "SCORES"),
         right=("EXAMPLES", "ERRORS", "TOOK"),
         flexible=("NAME", "DATASET", "SCORES"),
-        widths={"RUN": 16, "STARTED": 11, "STATUS": 9, "TOOK": 6},
+        widths={"RUN": 16, "STARTED": 16, "STATUS": 9, "TOOK": 6},
     )
     for run in runs:
         errors = run.metrics.get("errors", "-")
@@ -97,7 +97,7 @@ def runs_table(runs: Sequence[RunInfo]) -> Table:
             safe_text(clip(run.dataset_name or "-", 20), single_line=True),
             str(run.example_count),
             Text(str(errors), style="red" if errors else ""),
-            started(run.started_ns)[:11],  # to the minute: room for the scores
+            started(run.started_ns)[:16],  # to the minute: room for the scores
             "-" if took is None else duration(took),
             Text(run.status, style={"failed": "red", "running": "yellow"}.get(run.status, "")),
             safe_text(_headline(run.metrics), single_line=True),

@@ -1,10 +1,15 @@
 """Short human forms of durations, costs, tokens and times, and the styles every view shares.
 
 The static views and the textual app format the same numbers the same way, so a cost or a
-duration reads identically in ``spyglass show`` and in ``spyglass ui``.
+duration reads identically in ``spyglass show`` and in ``spyglass ui``. One form per kind of
+value: an absolute time is ``2026-11-23 09:00:00`` in UTC (``started``; views label it UTC),
+a span of time is ``812ms`` / ``3.40s`` / ``2m05s`` (``duration``). The JSON output keeps ISO
+8601 with microseconds and milliseconds.
 """
 
 from __future__ import annotations
+
+from datetime import datetime, timezone
 
 from spyglass.tracer._records import iso
 
@@ -51,11 +56,12 @@ def cost(usd: float | None, partial: bool = False) -> str:
     return text + "+" if partial else text
 
 
-def tokens(input_tokens: int | None, output_tokens: int | None) -> str:
-    """``in→out``, or ``-`` when the span reported none."""
+def tokens(input_tokens: int | None, output_tokens: int | None, estimated: bool = False) -> str:
+    """``in→out``, or ``-`` when the span reported none; ``~in→out`` when the counts are (or a
+    total includes) spyglass's estimate for a model that reported no usage."""
     if not input_tokens and not output_tokens:
         return "-"
-    return f"{input_tokens or 0}→{output_tokens or 0}"
+    return f"{'~' if estimated else ''}{input_tokens or 0}→{output_tokens or 0}"
 
 
 def errors(count: int) -> tuple[str, str]:
@@ -64,6 +70,17 @@ def errors(count: int) -> tuple[str, str]:
     return (str(count), "bold red") if count else ("-", "dim")
 
 
+#: Before a failed span's name, so that a failure shows without colour too.
+FAILED_MARK = "✗ "
+
+
 def started(ns: int) -> str:
-    """``MM-DD HH:MM:SS`` in UTC: enough to tell recent traces apart in a list."""
-    return (iso(ns) or "")[5:19].replace("T", " ")
+    """``2026-11-23 09:00:00``: an absolute time in UTC, to the second, as every view shows it."""
+    return (iso(ns) or "")[:19].replace("T", " ")
+
+
+def moment(when: datetime) -> str:
+    """``started`` of a ``datetime`` (a naive one is taken as UTC)."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S")

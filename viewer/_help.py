@@ -16,13 +16,16 @@ KEYS = (
     ("j / k, ↓ / ↑", "move in the list or the span tree"),
     ("enter", "open the trace under the cursor"),
     ("esc", "back to the list (or leave the filter box)"),
-    ("/", "filter: free words, model:NAME, prompt:NAME@V, session:ID,"),
-    ("", "status:error (root failed), has:error (any span failed)"),
+    ("/", "filter as you type: words, model:NAME, prompt:NAME@V,"),
+    ("", "session:ID, status:error (root failed),"),
+    ("", "has:error (any span failed); enter: back to the list"),
     ("1 2 3 4", "detail tabs: Messages, Documents, Attributes, Prompt"),
     ("tab", "move focus between the tree and the tabs"),
     ("?", "this help"),
-    ("q", "quit"),
+    ("q, ctrl+c", "quit"),
 )
+#: What the views' marks mean.
+LEGEND = "✗ a failed span   ~ estimated tokens   times in UTC"
 
 
 def help_table() -> Table:
@@ -47,6 +50,7 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(id="help"):
             yield Static(Text("spyglass — keys", style="bold"), markup=False)
             yield Static(help_table(), markup=False)
+            yield Static(Text(LEGEND), markup=False)
             yield Static(
                 Text("New traces appear while the list is open.", style="dim"), markup=False
             )

@@ -5,6 +5,10 @@ scrolling never wait on SQLite. Live updates poll ``PRAGMA data_version`` (a cou
 bumps when another connection commits): a poll that finds no change costs one tiny query and
 no reload. Results carry a generation number, so a slow, stale load never overwrites a newer
 filter's rows.
+
+The filter applies as you type, once typing pauses for ``filter_delay`` seconds (each key
+restarts the wait, so a word typed quickly costs one query, not one per letter); enter applies
+it at once and goes back to the list.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
 
 from spyglass.errors import SpyglassError
@@ -27,6 +32,8 @@ from spyglass.viewer._safe import safe_text
 from spyglass.viewer._trace_table import TraceTable
 
 PLACEHOLDER = "/ to filter: words  model:NAME  status:error  has:error  prompt:NAME@V  session:ID"
+#: Seconds of no typing after which the filter box's text applies.
+FILTER_DELAY = 0.3
 
 
 class TraceListScreen(Screen[None]):
@@ -37,11 +44,21 @@ class TraceListScreen(Screen[None]):
         Binding("escape", "leave_filter", "Back to list", show=False),
     ]
 
-    def __init__(self, store: Store, *, limit: int, poll_interval: float | None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        limit: int,
+        poll_interval: float | None,
+        filter_delay: float = FILTER_DELAY,
+    ) -> None:
         super().__init__()
         self._store = store
         self._limit = limit
         self._poll_interval = poll_interval
+        self._filter_delay = filter_delay
+        self._typing: Timer | None = None
+        self._counted = Text("loading…", style="dim")
         self._query = TraceQuery()
         self._generation = 0
         self._version: int | None = None
@@ -100,16 +117,34 @@ class TraceListScreen(Screen[None]):
             text += f" (newest {self._limit})"
         if not self._query.empty:
             text += " matching the filter"
-        status.update(Text(text + "  ·  enter: open  /: filter  ?: help", style="dim"))
+        self._counted = Text(text + "  ·  enter: open  /: filter  ?: help", style="dim")
+        status.update(self._counted)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if self._typing is not None:
+            self._typing.stop()
+        self._typing = self.set_timer(self._filter_delay, lambda: self._apply(event.value))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        if self._typing is not None:
+            self._typing.stop()
+        if self._apply(event.value):
+            self.query_one(TraceTable).focus()
+
+    def _apply(self, text: str) -> bool:
+        """Filter by ``text``; False (and the reason on the status line) if it does not parse.
+        A filter equal to the one shown costs no reload."""
         try:
-            self._query = parse_query(event.value)
+            query = parse_query(text)
         except SpyglassError as exc:
             self.query_one("#status", Static).update(safe_text(str(exc), "red"))
-            return
-        self.query_one(TraceTable).focus()
-        self.reload()
+            return False
+        if query != self._query:
+            self._query = query
+            self.reload()
+        else:  # back to the filter shown: put its count back over an error typed meanwhile
+            self.query_one("#status", Static).update(self._counted)
+        return True
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value is not None:

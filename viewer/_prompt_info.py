@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
+
+from spyglass.viewer._format import moment
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,13 @@ def load_prompt_info(db: Path, name: str, version: str | None) -> PromptInfo:
         registry.close()
 
 
+def _when(created_at: object) -> str:
+    """The version's time in the form every view uses (``2026-11-23 09:00:00 UTC``)."""
+    if isinstance(created_at, datetime):
+        return f"{moment(created_at)} UTC"
+    return str(created_at)
+
+
 def _from_registry(registry: _Registry, name: str, number: int) -> PromptInfo:
     versions = list(registry.versions(name))
     found = next((v for v in versions if v.version == number), None)
@@ -98,7 +108,7 @@ def _from_registry(registry: _Registry, name: str, number: int) -> PromptInfo:
         str(number),
         template=template_text(found.template),
         message=found.message,
-        created_at=str(found.created_at),
+        created_at=_when(found.created_at),
         previous=previous,
         diff=diff,
     )

@@ -69,7 +69,10 @@ class SpanTree(Tree[SpanRecord]):
     def _label(span: SpanRecord, width: int) -> Text:
         kind = _KIND_SHORT.get(span.kind, span.kind[:5])
         label = Text(f"{kind:<6}", style=KIND_STYLE.get(span.kind, ""))
-        name = safe_text(span.name, "bold red" if span.status == "ERROR" else "", single_line=True)
+        failed = span.status == "ERROR"
+        # A mark, not only red: failures must show on a terminal without colour, too.
+        name = Text(_format.FAILED_MARK, style="bold red") if failed else Text()
+        name.append_text(safe_text(span.name, "bold red" if failed else "", single_line=True))
         name.truncate(max(1, width - 6), overflow="ellipsis", pad=True)
         label.append_text(name)
         label.append(" ")

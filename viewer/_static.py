@@ -27,11 +27,10 @@ from spyglass.viewer._waterfall import bar_cells, rows
 if TYPE_CHECKING:
     # The --full panels' modules load when used: the plain list and tree do without them.
     from rich.panel import Panel
-    from rich.table import Table
 
 _TRACE_COLUMNS = (
     Column("TRACE", width=12),
-    Column("STARTED UTC", width=14),
+    Column("STARTED UTC", width=19),
     Column("NAME", max_width=60),
     Column("STATUS", width=6),
     Column("ERRORS", "right", width=6),
@@ -65,14 +64,15 @@ def traces_table(
             _format.errors(s.error_count),
             _format.duration(s.duration_ms),
             str(s.span_count),
-            _format.tokens(s.input_tokens, s.output_tokens),
+            _format.tokens(s.input_tokens, s.output_tokens, s.tokens_estimated),
             _format.cost(s.cost_usd, s.cost_partial),
         )
     return grid
 
 
-def trace_header(s: TraceSummary) -> Text:
-    """Two lines: what the trace is, then its numbers."""
+def trace_header(s: TraceSummary, tags: Sequence[str] = ()) -> Text:
+    """What the trace is, then its numbers, then (when it has any) its session, user and
+    tags: two or three lines."""
     head = Text()
     head.append(f"trace {s.trace_id}", style="bold")
     head.append("  ")
@@ -83,12 +83,19 @@ def trace_header(s: TraceSummary) -> Text:
     if s.error_count:
         head.append(f" ({s.error_count} failed)", style="red")
     if s.input_tokens or s.output_tokens:
-        head.append(f"  {_format.tokens(s.input_tokens, s.output_tokens)} tokens", style="dim")
+        shown = _format.tokens(s.input_tokens, s.output_tokens, s.tokens_estimated)
+        head.append(f"  {shown} tokens", style="dim")
     if s.cost_usd is not None:
         head.append(f"  {_format.cost(s.cost_usd, s.cost_partial)}", style="dim")
-    if s.session_id:
-        head.append("  session ", style="dim")
-        head.append_text(safe_text(s.session_id, single_line=True))
+    who = [(label, value) for label, value in (("session", s.session_id), ("user", s.user_id))]
+    who.append(("tags", ", ".join(tags) or None))
+    first = True
+    for label, value in who:
+        if value:
+            head.append("\n" if first else "  ")
+            head.append(f"{label} ", style="dim")
+            head.append_text(safe_text(value, single_line=True))
+            first = False
     return head
 
 
@@ -118,6 +125,8 @@ def waterfall(trace: Trace, width: int) -> RenderableType:
     for row in rows(trace):
         span = row.span
         name = Text(row.guide, style="dim")
+        if span.status == "ERROR":
+            name.append(_format.FAILED_MARK, style="bold red")
         name.append(literal(span.name, single_line=True))
         usage_style = "dim" if span.counted_elsewhere else ""
         cost = _format.cost(span.cost_usd) if span.cost_usd is not None else ""
@@ -127,7 +136,10 @@ def waterfall(trace: Trace, width: int) -> RenderableType:
             name,
             (span.kind, KIND_STYLE.get(span.kind, "")),
             (literal(span.model or "", single_line=True), "magenta"),
-            (_format.tokens(span.input_tokens, span.output_tokens), usage_style),
+            (
+                _format.tokens(span.input_tokens, span.output_tokens, span.tokens_estimated),
+                usage_style,
+            ),
             (cost, usage_style),
             (status, STATUS_STYLE.get(span.status, "")),
             _format.duration(span.duration_ms),
@@ -153,18 +165,55 @@ def message_text(messages: Sequence[_content.Message]) -> Text:
     return text
 
 
-def documents_table(span: SpanRecord, width: int) -> Table:
+#: Lines of text a document's snippet may take; past that its last line ends in "…".
+SNIPPET_LINES = 3
+#: Below this width documents are blocks (rank, score and id over the text), not a table.
+_TABLE_WIDTH = 60
+
+
+def snippet(text: str, width: int, lines: int = SNIPPET_LINES) -> Text:
+    """``text`` on at most ``lines`` lines of ``width`` cells, whitespace collapsed, control
+    characters escaped (before wrapping, so the escapes count)."""
+    import textwrap
+
+    flat = " ".join(literal(text).split())
+    wrapped = textwrap.wrap(flat, width=max(1, width)) or [""]
+    if len(wrapped) > lines:
+        last = wrapped[lines - 1]
+        wrapped = [*wrapped[: lines - 1], last[: max(0, width - 1)] + "…"]
+    return Text("\n".join(wrapped))
+
+
+def documents_table(span: SpanRecord, width: int) -> RenderableType:
+    """Each retrieved document's rank, score, id and text, in ``width`` cells: a table whose
+    snippet column takes the room the other columns leave, or on a narrow pane (the ui's
+    Documents tab) one block per document with the text over the whole width. Either way a
+    snippet runs to ``SNIPPET_LINES`` lines."""
     from rich.table import Table
 
+    ids = [safe_text(clip(doc.id or "", 24), single_line=True) for doc in span.documents]
+    if width < _TABLE_WIDTH:
+        blocks: list[RenderableType] = []
+        for doc, shown in zip(span.documents, ids, strict=True):
+            head = Text(f"{doc.position + 1}  ", style="bold")
+            head.append("-" if doc.score is None else f"{doc.score:.4f}", style="cyan")
+            head.append("  ")
+            head.append_text(shown)
+            blocks += [head, snippet(doc.content or "", width)]
+        return Group(*blocks)
+    # Each column pads a cell on both sides; a panel's border and padding take four more.
+    id_width = max([len("id"), *(len(shown) for shown in ids)])
+    room = max(20, width - 4 - (4 + 2) - (6 + 2) - (id_width + 2) - 2)
     table = Table(box=None, header_style="bold", expand=False)
-    for column in ("rank", "score", "id", "snippet"):
-        table.add_column(column, overflow="fold", no_wrap=column != "snippet")
-    for doc in span.documents:
+    for column in ("rank", "score", "id"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("snippet", no_wrap=True, max_width=room)
+    for doc, shown in zip(span.documents, ids, strict=True):
         table.add_row(
             str(doc.position + 1),
             "-" if doc.score is None else f"{doc.score:.4f}",
-            safe_text(clip(doc.id or "", 24), single_line=True),
-            safe_text(clip(doc.content or "", max(20, width - 50))),
+            shown,
+            snippet(doc.content or "", room),
         )
     return table
 
@@ -196,8 +245,11 @@ def details(span: SpanRecord, width: int) -> list[RenderableType]:
 
 def trace_view(trace: Trace, *, full: bool = False, width: int = 100) -> RenderableType:
     """The waterfall; ``full`` adds, span by span, the content panels under a rule."""
-    parts: list[RenderableType] = [trace_header(trace.summary), *trace_index_lines(trace)]
-    parts.append(waterfall(trace, width))
+    parts: list[RenderableType] = [
+        trace_header(trace.summary, trace.tags),
+        *trace_index_lines(trace),
+        waterfall(trace, width),
+    ]
     if full:
         from rich.rule import Rule
 
@@ -215,7 +267,7 @@ def search_table(hits: Sequence[SearchHit]) -> RenderableType:
     grid = Grid(
         (
             Column("TRACE", width=12),
-            Column("STARTED UTC", width=14),
+            Column("STARTED UTC", width=19),
             Column("SPAN", max_width=32),
             Column("MATCH"),
         ),
@@ -248,13 +300,14 @@ def stats_view(stats: Stats) -> RenderableType:
         optional=("PROVIDER", "P95", "ERRORS", "INPUT", "OUTPUT"),
     )
     for m in stats.models:
+        approx = "~" if m.tokens_estimated else ""
         models.add_row(
             safe_text(m.model, "magenta", single_line=True),
             safe_text(m.provider or "-", single_line=True),
             str(m.calls),
             Text(str(m.errors), style="red" if m.errors else ""),
-            f"{m.input_tokens:,}",
-            f"{m.output_tokens:,}",
+            f"{approx}{m.input_tokens:,}",
+            f"{approx}{m.output_tokens:,}",
             _format.cost(m.cost_usd, m.cost_partial),
             _ms(m.p50_ms),
             _ms(m.p95_ms),

@@ -69,7 +69,7 @@ class TraceScreen(Screen[None]):
         if message.trace is None:
             header.update(safe_text(message.error or "cannot read the trace", "red"))
             return
-        head = trace_header(message.trace.summary)
+        head = trace_header(message.trace.summary, message.trace.tags)
         if message.scores is not None:
             head = Text.assemble(head, "\n", message.scores)
         header.update(head)

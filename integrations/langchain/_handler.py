@@ -28,7 +28,11 @@ from spyglass.integrations._nesting import enter_framework_llm
 from spyglass.integrations.langchain import _extract as X
 from spyglass.integrations.langchain._extract import Attributes
 from spyglass.integrations.langchain._index import current_index_attributes
-from spyglass.integrations.langchain._response import response_attributes, usage_attributes
+from spyglass.integrations.langchain._response import (
+    estimated_usage,
+    response_attributes,
+    usage_attributes,
+)
 from spyglass.integrations.langchain._runs import Run
 from spyglass.integrations.langchain._spans import RunSpans, callback_failed
 from spyglass.prompts import prompt_attributes
@@ -203,8 +207,9 @@ class SpyglassCallbackHandler(RunSpans, BaseCallbackHandler):
             run.started_ns = started
             enter_framework_llm(run.span)  # SDK spans made inside nest here and count once
             # The request, read on the exporter's thread: LangChain built these for this call.
+            run.request = snapshot(prompt)
             run.span.defer(
-                X.model_request, serialized, params, metadata, inputs, snapshot(prompt), capture
+                X.model_request, serialized, params, metadata, inputs, run.request, capture
             )
 
     def on_llm_new_token(self, token: Any, *, run_id: UUID, **kwargs: Any) -> None:
@@ -343,14 +348,17 @@ def _chain_io(run: Run, outputs: object, kwargs: Mapping[str, object]) -> None:
 
 
 def _model_output(run: Run, response: object) -> None:
-    run.span.defer(_response_pairs, response, run.capture)
+    run.span.defer(_response_pairs, response, run.capture, run.request)
     if run.streamed:
         run.span.set_attribute(A.GEN_AI_REQUEST_STREAM, True)
 
 
-def _response_pairs(response: object, capture: bool) -> X.Pairs:
-    """The output messages, finish reasons and usage of a finished model call."""
+def _response_pairs(response: object, capture: bool, request: object) -> X.Pairs:
+    """The output messages, finish reasons and usage of a finished model call; a call that
+    reported no usage gets an estimate from ``request`` (its prompt) and the answer."""
     pairs: Attributes = {}
     collect(pairs, response_attributes, response, capture)
     collect(pairs, usage_attributes, response)
+    if A.GEN_AI_USAGE_INPUT_TOKENS not in pairs and A.GEN_AI_USAGE_OUTPUT_TOKENS not in pairs:
+        collect(pairs, estimated_usage, request, response)
     yield from pairs.items()

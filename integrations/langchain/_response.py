@@ -1,5 +1,6 @@
 """Pure extractors for a model run's response: output messages, finish reasons, the answering
-model, and token usage (``usage_metadata`` first, else the provider's ``llm_output`` usage).
+model, and token usage (``usage_metadata`` first, else the provider's ``llm_output`` usage,
+else an estimate from the prompt and the answer, marked as one).
 
 Same contract as ``_extract``: each function yields ``(key, value)`` pairs and is run through
 ``spyglass.tracer._lite.collect``, so an odd response loses only that extractor's attributes.
@@ -12,6 +13,7 @@ from collections.abc import Mapping
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, Generation, LLMResult
 
+from spyglass.integrations._estimate import estimate_tokens
 from spyglass.integrations.langchain._extract import CONTENT_MAX_CHARS, Pairs, count
 from spyglass.integrations.langchain._messages import fast_json, message_dict, tool_calls_of
 from spyglass.tracer import attributes as A
@@ -151,3 +153,52 @@ def _provider_usage(raw: Mapping[str, object]) -> Pairs:
     details = raw.get("completion_tokens_details") or raw.get("output_tokens_details")
     if isinstance(details, Mapping):
         yield A.GEN_AI_USAGE_REASONING_OUTPUT_TOKENS, count(details.get("reasoning_tokens"))
+
+
+def _part_texts(message: dict[str, object], out: list[str]) -> None:
+    """The text a converted message carries: contents, tool calls and tool answers (not
+    images or other blocks, which providers count their own way)."""
+    parts = message.get("parts")
+    for part in parts if isinstance(parts, list) else ():
+        if not isinstance(part, dict):
+            continue
+        for key in ("content", "response", "name"):
+            value = part.get(key)
+            if isinstance(value, str):
+                out.append(value)
+        arguments = part.get("arguments")
+        if arguments is not None:
+            out.append(arguments if isinstance(arguments, str) else fast_json(arguments))
+
+
+def _request_text(request: object) -> str:
+    """The prompt of a model call: chat messages (one list per prompt) or prompt strings."""
+    texts: list[str] = []
+    for item in request if isinstance(request, list) else ():
+        if isinstance(item, str):
+            texts.append(item)
+        elif isinstance(item, list):
+            for message in item:
+                _part_texts(message_dict(message, True), texts)
+    return "\n".join(texts)
+
+
+def _response_text(response: LLMResult) -> str:
+    texts: list[str] = []
+    for generation in _generations(response):
+        message = _message(generation)
+        if message is not None:
+            _part_texts(message_dict(message, True), texts)
+        elif generation.text:
+            texts.append(generation.text)
+    return "\n".join(texts)
+
+
+def estimated_usage(request: object, response: LLMResult) -> Pairs:
+    """Token counts of a call that reported none (``FakeListChatModel``, many local models):
+    estimated from the prompt and the answer, and marked as estimated."""
+    text_in, text_out = _request_text(request), _response_text(response)
+    if text_in or text_out:
+        yield A.GEN_AI_USAGE_INPUT_TOKENS, estimate_tokens(text_in)
+        yield A.GEN_AI_USAGE_OUTPUT_TOKENS, estimate_tokens(text_out)
+        yield A.SPYGLASS_USAGE_ESTIMATED, True

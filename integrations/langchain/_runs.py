@@ -38,6 +38,8 @@ class Run:
     tool_call_id: bool = False
     prompt: dict[str, str] | None = None
     """A registered prompt a child rendered: the next model call of this run used it."""
+    request: object = None
+    """A model run's prompt (messages or strings, a shallow copy): for a usage estimate."""
 
 
 class RunTable:

@@ -57,7 +57,10 @@ def _store(db: str | None) -> Store:
     help="Only traces in which any span failed, whatever the root's status.",
 )
 @click.option(
-    "--search", "search", default=None, help="Only traces whose text contains these words."
+    "--search",
+    "search",
+    default=None,
+    help="Only traces whose text has these words (matched as `spyglass search` does).",
 )
 @click.option("--session", "session_id", default=None, help="Only traces of this session id.")
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new traces as they land.")
@@ -170,7 +173,12 @@ def show(db: str | None, trace_id: str, full: bool, as_json: bool) -> None:
 @json_option("JSON: a list of matching spans.")
 @errors_to_exit
 def search(db: str | None, text: str, limit: int, as_json: bool) -> None:
-    """Full-text search over prompts, outputs, documents and tool calls."""
+    """Full-text search over prompts, outputs, documents and tool calls.
+
+    Every word of TEXT must occur, in any order, case and accents aside. Words match their
+    other forms (refund finds Refunds, refunded); a word ending in * matches as a prefix
+    (spy* finds spyglass); gpt-4o matches those words side by side. Newest spans first.
+    """
     hits = _store(db).search(text, limit=limit)
     if as_json:
         print_json([hit.to_dict() for hit in hits])
