@@ -276,9 +276,12 @@ def test_redact_false_sends_values_as_they_are(collector: Collector, db: Path) -
     assert collector.by_name()["leaky"].attributes["note"] == f"the key is {SECRET}"
 
 
-def test_a_lone_surrogate_does_not_cost_the_batch(collector: Collector, db: Path) -> None:
+@pytest.mark.parametrize("redact", [True, False])
+def test_a_lone_surrogate_does_not_cost_the_batch(
+    collector: Collector, db: Path, redact: bool
+) -> None:
     bad, shown = "caf\udce9.txt", "caf\ufffd.txt"  # os.fsdecode of a Latin-1 file name
-    spyglass.autolog(db=db, otlp_endpoint=collector.url, integrations=())
+    spyglass.autolog(db=db, otlp_endpoint=collector.url, integrations=(), redact=redact)
     with pytest.raises(ValueError), spyglass.trace(bad) as span:
         assert span is not None
         span.set_attribute("file", bad)

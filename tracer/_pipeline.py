@@ -139,7 +139,9 @@ def _otlp_exporter(endpoint: str, redactor: Redactor | None) -> SpanExporter:
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
     exporter: SpanExporter = OTLPSpanExporter(endpoint=endpoint)
-    return _RedactingExporter(exporter, redactor) if redactor is not None else exporter
+    # Copied even with redaction off (a Redactor without rules scrubs nothing): the copy is
+    # also what turns a lone surrogate into U+FFFD, which would otherwise fail the whole batch.
+    return _RedactingExporter(exporter, redactor or Redactor(include_defaults=False))
 
 
 class Pipeline:
