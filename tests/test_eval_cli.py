@@ -121,6 +121,21 @@ def test_score_command(project: Path, db: Path) -> None:
     ]
 
 
+def test_score_takes_a_negative_value(project: Path, db: Path) -> None:
+    """``spyglass score ID x -5``: click read ``-5`` as an unknown option."""
+    _two_runs(db)
+    trace_id = json.loads(ok("eval", "show", "good", "--json", "--db", str(db)))["rows"][0][
+        "trace_id"
+    ]
+    assert ok("score", trace_id, "delta", "-5", "--db", str(db)) == (
+        f"scored {trace_id[:12]}: delta = -5.0\n"
+    )
+    record = json.loads(ok("score", trace_id, "x", "-0.25", "--comment", "c", "--json",
+                           "--db", str(db)))  # fmt: skip
+    assert record["value"] == -0.25 and record["comment"] == "c"
+    assert "--commnet" in fails("score", trace_id, "x", "1", "--commnet", "c", "--db", str(db))
+
+
 def test_parse_value() -> None:
     assert parse_value("TRUE") is True and parse_value("false") is False
     assert parse_value("0.5") == 0.5 and parse_value("4") == 4.0

@@ -254,7 +254,9 @@ def parse_value(text: str) -> float | bool | str:
         return text
 
 
-@click.command("score")
+# A negative VALUE (``-5``, ``-0.5``) looks like an option to click: unknown options are left
+# as arguments, so it reaches VALUE (a misspelt option then shows as an extra argument).
+@click.command("score", context_settings={"ignore_unknown_options": True})
 @db_option
 @click.argument("trace_id", metavar="TRACE")
 @click.argument("name")
