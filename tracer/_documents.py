@@ -68,8 +68,10 @@ def _is_document(value: object) -> bool:
 def _parts(document: object) -> tuple[object, object, float | None, Mapping[str, object]]:
     """``(id, content, score, metadata)`` of one document, however it came."""
     score: float | None = None
-    if isinstance(document, tuple) and len(document) == 2 and _number(document[1]) is not None:
-        document, score = document[0], _number(document[1])
+    if isinstance(document, tuple) and len(document) == 2:
+        pair: tuple[object, object] = document
+        if _number(pair[1]) is not None:
+            document, score = pair[0], _number(pair[1])
     if isinstance(document, str):
         return None, document, score, {}
     if isinstance(document, Mapping):

@@ -45,7 +45,7 @@ class TraceFilters(TypedDict, total=False):
     errors: bool | None
     name: str | None
     tag: str | None
-    internal: bool | None
+    internal: bool
 
 
 def fts_query(text: str) -> str:
@@ -157,10 +157,10 @@ def trace_filters(
         extra = " AND s.prompt_version = ?" if version else ""
         where.append(_span_condition("prompt_name", f"= ?{extra}", probe))
         params.extend([name, version] if version else [name])
-    name, tag = filters.get("name"), filters.get("tag")
-    if name is not None:
+    trace_name, tag = filters.get("name"), filters.get("tag")
+    if trace_name is not None:
         where.append("name GLOB ?")
-        params.append(_glob_prefix(name))
+        params.append(_glob_prefix(trace_name))
     if tag is not None:
         where.append(_tag_condition(probe))
         params.append(tag)

@@ -34,6 +34,7 @@ from spyglass.tracer._decorate import (
 from spyglass.tracer._documents import documents_from_output, documents_json, query_from_input
 from spyglass.tracer._limits import MAX_STRING, capped
 from spyglass.tracer._serialize import to_json
+from spyglass.tracer._warn import reason, warn
 
 logger = logging.getLogger("spyglass")
 
@@ -197,7 +198,7 @@ class _TraceSpec:
             active = _Active(self)
             return active, active.activate()
         except Exception:
-            logger.warning("spyglass could not start span %r", self.name, exc_info=True)
+            warn("spyglass could not start span %r: %s", self.name, reason(), traceback=True)
             return None, None
 
     def __enter__(self) -> SpanHandle | None:

@@ -87,9 +87,9 @@ class TraceListScreen(Screen[None]):
         try:
             # Read the version first: a write after it triggers another reload, never a miss.
             self._version = data_version(self._store)
-            found = self._store.traces(
-                limit=self._limit, **query.filters(), internal=self._internal
-            )
+            filters = query.filters()
+            filters["internal"] = self._internal
+            found = self._store.traces(limit=self._limit, **filters)
         except SpyglassError as exc:
             self.post_message(TracesLoaded([], generation, str(exc)))
             return
