@@ -201,9 +201,10 @@ def eval_list(db: str | None, limit: int, as_json: bool) -> None:
 @db_option
 @click.argument("run")
 @click.option("--failed", "failed_only", is_flag=True, help="Only examples that failed.")
+@click.option("--full", is_flag=True, help="Inputs and outputs whole, wrapped, not clipped.")
 @json_option()
 @errors_to_exit
-def eval_show(db: str | None, run: str, failed_only: bool, as_json: bool) -> None:
+def eval_show(db: str | None, run: str, failed_only: bool, full: bool, as_json: bool) -> None:
     """Show one run (RUN: id, id prefix or name): metrics, then every example with its scores."""
     from spyglass.evaluation._records import EvalResult
     from spyglass.evaluation._store import get_run, load_rows
@@ -217,17 +218,19 @@ def eval_show(db: str | None, run: str, failed_only: bool, as_json: bool) -> Non
     from spyglass.viewer._eval import run_view
 
     out = console()
-    out.print(run_view(result, failed_only=failed_only, width=out.width))
+    out.print(run_view(result, failed_only=failed_only, width=out.width, full=full))
 
 
 @eval_group.command("compare")
 @db_option
 @click.argument("run_a")
 @click.argument("run_b")
+@click.option("--full", is_flag=True, help="The changed examples' inputs whole, wrapped.")
 @json_option()
 @errors_to_exit
-def eval_compare(db: str | None, run_a: str, run_b: str, as_json: bool) -> None:
-    """Compare two runs: metrics side by side, and the examples that changed."""
+def eval_compare(db: str | None, run_a: str, run_b: str, full: bool, as_json: bool) -> None:
+    """Compare two runs (A: RUN_A, B: RUN_B): which is which and how they differ, metrics side
+    by side, and the examples that changed."""
     from spyglass.evaluation._metrics import compare_runs
     from spyglass.evaluation._store import get_run, load_rows
 
@@ -237,10 +240,10 @@ def eval_compare(db: str | None, run_a: str, run_b: str, as_json: bool) -> None:
     if as_json:
         print_json(comparison.to_dict())
         return
-    from spyglass.viewer._eval import comparison_view
+    from spyglass.viewer._eval_compare import comparison_view
 
     out = console()
-    out.print(comparison_view(comparison, width=out.width))
+    out.print(comparison_view(comparison, width=out.width, full=full))
 
 
 def parse_value(text: str) -> float | bool | str:
