@@ -177,6 +177,11 @@ def metrics_table(metrics: Mapping[str, object]) -> Table:
     return table
 
 
+def _shown_length(value: object) -> int:
+    """How wide model text is once escaped for the terminal, on one line."""
+    return len(literal(" ".join(text_of(value).split()), single_line=True))
+
+
 def share(room: int, first: int, second: int) -> tuple[int, int]:
     """Two text columns' widths in ``room``: each its longest text when both fit, else the
     shorter keeps its own (up to half) and the longer takes the rest; at least 8 each."""
@@ -222,8 +227,8 @@ def _examples_table(rows: Sequence[EvalRow], names: Sequence[str], width: int, f
     fixed = 3 + 12 + scores_width + PAD * (len(columns) + 3)
     inputs_width, output_width = share(
         width - fixed,
-        max((len(text_of(r.inputs)) for r in rows), default=0),
-        max((len(r.error or text_of(r.output)) for r in rows), default=0),
+        max((_shown_length(r.inputs) for r in rows), default=0),
+        max((_shown_length(r.error or r.output) for r in rows), default=0),
     )
     table.columns[1].max_width, table.columns[2].max_width = inputs_width, output_width
     for row in rows:
