@@ -7,6 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from langchain_core.documents import Document
@@ -28,10 +29,9 @@ def retriever_span(db: Path) -> SpanRecord:
 
 def test_quick_start_set_output_of_strings_stores_documents(traced: Path) -> None:
     """The README's Quick start: a RETRIEVER whose output is a list of strings."""
-    with spyglass.trace("request"):
-        with spyglass.trace("retrieve", kind="RETRIEVER") as span:
-            assert span is not None
-            span.set_output(["Refunds are paid within 30 days.", "Shipping is free."])
+    with spyglass.trace("request"), spyglass.trace("retrieve", kind="RETRIEVER") as span:
+        assert span is not None
+        span.set_output(["Refunds are paid within 30 days.", "Shipping is free."])
     span_record = retriever_span(traced)
     assert [d.content for d in span_record.documents] == [
         "Refunds are paid within 30 days.",
@@ -46,7 +46,7 @@ def test_set_documents_accepts_every_shape(traced: Path) -> None:
     class Plain:  # neither framework: read by its attributes like a node
         node_id = "p1"
         text = "plain object text"
-        metadata = {"score": 0.1}
+        metadata: ClassVar[dict[str, float]] = {"score": 0.1}
 
     docs: list[object] = [
         "a string",
