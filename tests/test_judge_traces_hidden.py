@@ -94,9 +94,10 @@ def test_traces_takes_the_ui_filters(evaluated: Path) -> None:
     assert names(cli(evaluated, "traces", "--tag", "beta")) == ["chat"]
     assert names(cli(evaluated, "traces", "--tag", "spyglass.eval")) == ["eval:qa"] * 3
     assert names(cli(evaluated, "traces", "--session", "s-1")) == ["chat"]
-    assert names(cli(evaluated, "traces", "--prompt", "spyglass.judge.relevance", "--all")) == [
-        "spyglass.judge.relevance"
-    ] * 3
+    assert (
+        names(cli(evaluated, "traces", "--prompt", "spyglass.judge.relevance", "--all"))
+        == ["spyglass.judge.relevance"] * 3
+    )
 
 
 def test_store_traces_default_and_internal(evaluated: Path) -> None:
