@@ -65,7 +65,7 @@ def _runs_table(a: RunInfo, b: RunInfo, width: int) -> Table:
 def _changes_table(comparison: RunComparison, width: int, full: bool) -> Table:
     names = [c.score or "-" for c in comparison.changes]
     score_width = min(max(len(n) for n in names), 16)
-    widths = {"CHANGE": 9, "SCORE": max(score_width, 5), "A": 8, "B": 8, "TRACE A": 8, "TRACE B": 8}
+    widths = {"CHANGE": 9, "SCORE": max(score_width, 5), "A": 6, "B": 6, "TRACE A": 8, "TRACE B": 8}
     table = eval_table(
         *("CHANGE", "SCORE", "INPUTS", "A", "B", "TRACE A", "TRACE B"),
         flexible=("INPUTS",),
@@ -81,8 +81,8 @@ def _changes_table(comparison: RunComparison, width: int, full: bool) -> Table:
             Text(c.change, style=style),
             safe_text(clip(c.score or "-", score_width), single_line=True),
             short(c.inputs, None if full else inputs_width),
-            short(score_text(c.a), 8),
-            short(score_text(c.b), 8),
+            short(score_text(c.a), 6),
+            short(score_text(c.b), 6),
             Text((c.trace_a or "-")[:8], style="dim"),
             Text((c.trace_b or "-")[:8], style="dim"),
         )
