@@ -23,7 +23,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-PREFIX = "spyglass.judge."
+from spyglass.tracer._filters import JUDGE_PREFIX
+
+#: Rubric prompts, and so the judges' traces, are named ``spyglass.judge.<criterion>``: the
+#: name by which lists and stats tell an evaluation's judge calls from the app's traces.
+PREFIX = JUDGE_PREFIX
 VARIABLES = ("input", "output", "expected", "context")
 
 _REPLY = (

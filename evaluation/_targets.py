@@ -17,9 +17,11 @@ object can be a runnable.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import sys
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from spyglass.errors import EvaluationError
 
@@ -84,16 +86,31 @@ def _call_function(target: Callable[..., object]) -> Call:
     return call
 
 
+def _module_name(module: str) -> str:
+    """A module as the user would name it: ``__main__`` is the script's file name."""
+    if module != "__main__":
+        return module
+    path = getattr(sys.modules.get("__main__"), "__file__", None)
+    return Path(path).stem if isinstance(path, str) and path else module
+
+
 def describe(target: object) -> str:
-    """``module:qualname`` of a function, the class of an object, for the run row."""
+    """The target as the user would name it, for the run row: ``module:qualname`` of a
+    function (``script:answer`` for one in the script run, ``build.<locals>`` left out), the
+    function inside a ``functools.partial`` or a bound method, the class of an object,
+    ``langchain:<name>`` of a runnable."""
     if _is_runnable(target):
         get_name = getattr(target, "get_name", None)
         if callable(get_name):
             return f"langchain:{get_name()}"
+    while isinstance(target, functools.partial):
+        target = target.func
+    target = getattr(target, "__func__", target)  # a bound method: its function
     owner = target if inspect.isroutine(target) or inspect.isclass(target) else type(target)
     module = getattr(owner, "__module__", None) or "?"
     name = getattr(owner, "__qualname__", None) or getattr(owner, "__name__", None) or "?"
-    return f"{module}:{name}"
+    name = str(name).replace("<locals>.", "")
+    return f"{_module_name(str(module))}:{name}"
 
 
 def adapt_target(target: object) -> Call:

@@ -66,6 +66,7 @@ def _two_runs(db: Path) -> None:
         ok(
             *("eval", "run", "qa.jsonl", "--target", f"evalapp:{target}", "--name", target),
             *("--evaluator", "exact_match", "--evaluator", "contains", "--db", str(db)),
+            "--allow-errors",
         )
 
 
@@ -76,7 +77,7 @@ def test_eval_run_prints_metrics_and_json(project: Path, db: Path) -> None:
     )
     assert "first" in out and "exact_match" in out and "100.0%" in out
     payload = json.loads(
-        ok("eval", "run", "qa.jsonl", "--target", "evalapp:bad", "--json", "--db", str(db))
+        run("eval", "run", "qa.jsonl", "--target", "evalapp:bad", "--json", "--db", str(db))[1]
     )
     assert payload["name"] == "bad" and payload["metrics"]["errors"] == 1
     assert payload["dataset"] == {"name": "qa", "hash": payload["dataset"]["hash"], "examples": 2}
@@ -118,6 +119,21 @@ def test_score_command(project: Path, db: Path) -> None:
         "helpful",
         "grade",
     ]
+
+
+def test_score_takes_a_negative_value(project: Path, db: Path) -> None:
+    """``spyglass score ID x -5``: click read ``-5`` as an unknown option."""
+    _two_runs(db)
+    trace_id = json.loads(ok("eval", "show", "good", "--json", "--db", str(db)))["rows"][0][
+        "trace_id"
+    ]
+    assert ok("score", trace_id, "delta", "-5", "--db", str(db)) == (
+        f"scored {trace_id[:12]}: delta = -5.0\n"
+    )
+    record = json.loads(ok("score", trace_id, "x", "-0.25", "--comment", "c", "--json",
+                           "--db", str(db)))  # fmt: skip
+    assert record["value"] == -0.25 and record["comment"] == "c"
+    assert "--commnet" in fails("score", trace_id, "x", "1", "--commnet", "c", "--db", str(db))
 
 
 def test_parse_value() -> None:
@@ -164,3 +180,36 @@ def test_model_text_is_shown_literally(project: Path, db: Path) -> None:
     sys.modules.pop("evilapp", None)
     out = ok("eval", "show", "evil", "--db", str(db))
     assert "\\x1b[31m[bold]red[/bold]" in out and "\x1b" not in out
+
+
+def test_eval_run_exit_status_gates_ci(project: Path, db: Path) -> None:
+    """0 ok, 1 bad input, 2 examples raised (unless --allow-errors), 3 a threshold missed;
+    each reason one line on stderr; the JSON on stdout whatever the status."""
+    base = ("eval", "run", "qa.jsonl", "--evaluator", "exact_match", "--db", str(db))
+    code, out, err = run(*base, "--target", "evalapp:bad", "--json")
+    assert code == 2 and json.loads(out)["metrics"]["errors"] == 1
+    assert err == "spyglass: 1 of 2 examples raised\n"
+    assert run(*base, "--target", "evalapp:bad", "--allow-errors")[0] == 0
+    assert run(*base, "--target", "evalapp:good", "--fail-under", "exact_match=1")[0] == 0
+    code, _, err = run(*base, "--target", "evalapp:bad", "--allow-errors",
+                       "--fail-under", "exact_match.pass_rate=0.9")  # fmt: skip
+    assert code == 3
+    assert err.splitlines()[-1] == (
+        "spyglass: threshold missed: exact_match.pass_rate = 0, under 0.9"
+    )
+    code, _, err = run(*base, "--target", "evalapp:bad", "--fail-under", "exact_match=0.9")
+    assert code == 2 and "threshold missed" in err  # raised examples come first
+    assert "no evaluator 'nope' in this run; evaluators: exact_match" in fails(
+        *base, "--target", "evalapp:good", "--fail-under", "nope=0.5"
+    )
+    assert "want METRIC=NUMBER" in fails(
+        *base, "--target", "evalapp:good", "--fail-under", "exact_match"
+    )
+
+
+def test_eval_run_help_documents_the_exit_statuses() -> None:
+    out = ok("eval", "run", "--help")
+    for line in ("0  every example ran", "1  bad input", "2  examples raised", "3  a --fail-under"):
+        assert line in out
+    readme = README.read_text()
+    assert "--fail-under METRIC=VALUE" in readme and "--allow-errors" in readme

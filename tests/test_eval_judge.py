@@ -146,7 +146,7 @@ def test_judge_trace_is_a_new_root_tagged_judge(traced: Path) -> None:
     assert outer is not None and score is not None and not score.failed
     spyglass.flush()
     store = spyglass.Store(traced)
-    (judged,) = [t for t in store.traces() if t.name == "spyglass.judge.relevance"]
+    (judged,) = [t for t in store.traces(internal=True) if t.name == "spyglass.judge.relevance"]
     assert judged.trace_id != outer.trace_id
     span = store.trace(judged.trace_id).spans[0]
     assert span.parent_id is None

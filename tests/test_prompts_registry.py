@@ -278,3 +278,28 @@ def test_threads_sharing_one_registry(registry: PromptRegistry) -> None:
     versions: list[PromptVersion] = registry.versions("qa")
     assert [v.version for v in versions] == list(range(1, 41))
     assert len({v.template for v in versions}) == 40
+
+
+def test_import_keeps_each_versions_created_at(tmp_path: Path) -> None:
+    """A version new to the importing file keeps the time it was made, not the import's:
+    into an empty file, and into one whose numbers are taken by other content."""
+    source = PromptRegistry(tmp_path / "a.db")
+    made = [source.register("qa", "v1 {q}"), source.register("qa", "v2 {q}")]
+    source.export_to(tmp_path / "qa.json")
+    stamp = datetime(2021, 5, 6, 7, 8, 9, 123456, tzinfo=timezone.utc)
+    text = (tmp_path / "qa.json").read_text()
+    (tmp_path / "qa.json").write_text(
+        text.replace(
+            made[0].to_dict()["created_at"],  # type: ignore[arg-type]
+            "2021-05-06T07:08:09.123456Z",
+        )
+    )
+    for name in ("empty.db", "taken.db"):
+        target = PromptRegistry(tmp_path / name)
+        if name == "taken.db":
+            target.register("qa", "other {q}")
+        result = target.import_from(tmp_path / "qa.json")
+        assert len(result.created) == 2
+        by_template = {v.template: v.created_at for v in target.versions("qa")}
+        assert by_template["v1 {q}"] == stamp
+        assert by_template["v2 {q}"] == made[1].created_at

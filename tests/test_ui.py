@@ -269,7 +269,10 @@ def test_cli_ui_missing_file_is_one_line(tmp_path: Path) -> None:
 
 def test_new_commands_are_documented() -> None:
     readme = (Path(__file__).parent.parent / "README.md").read_text()
-    for usage in ("`spyglass stats [--since 1d] [--project P] [--json]`", "`spyglass ui`"):
+    for usage in (
+        "`spyglass stats [--since 1d] [--project P] [--all] [--json]`",
+        "`spyglass ui [--all]`",
+    ):
         assert usage in readme
     assert "## Cost" in readme and "`spyglass stats --json`" in readme
 

@@ -16,6 +16,8 @@ from typing import Protocol, cast
 
 from opentelemetry import context as otel_context
 
+from spyglass.tracer._warn import reason, warn
+
 logger = logging.getLogger("spyglass")
 
 #: Items of a traced generator kept as its output; the rest are counted, not stored.
@@ -50,7 +52,7 @@ def finish(active: Entered | None, token: object, exc: BaseException | None) -> 
             otel_context.detach(token)  # type: ignore[arg-type]
         active.finish(exc)
     except Exception:
-        logger.warning("spyglass could not end a span", exc_info=True)
+        warn("spyglass could not end a span: %s", reason(), traceback=True)
 
 
 def _inputs(

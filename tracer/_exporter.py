@@ -44,10 +44,11 @@ from spyglass.tracer._db import (
     file_identity,
     open_for_write,
 )
-from spyglass.tracer._faults import keeps_connection, kind, write_isolating
+from spyglass.tracer._faults import fault_reason, keeps_connection, kind, write_isolating
 from spyglass.tracer._redact import Redactor
 from spyglass.tracer._rows import SpanRow, span_to_row
 from spyglass.tracer._statements import INSERT_DOCUMENT, INSERT_SEARCH, INSERT_SPAN, insert
+from spyglass.tracer._warn import warn
 
 logger = logging.getLogger("spyglass")
 
@@ -197,7 +198,10 @@ class SQLiteSpanExporter(SpanExporter):
             try:
                 self._connection()
             except (DatabaseError, sqlite3.Error, OSError) as exc:
-                self._warn_once("database", f"spyglass cannot write traces to {self.path}: {exc}")
+                self._warn_once(
+                    "database",
+                    f"spyglass cannot write traces to {self.path}: {fault_reason(exc, self.path)}",
+                )
                 return False
         return True
 
@@ -337,14 +341,15 @@ class SQLiteSpanExporter(SpanExporter):
                 f"spyglass dropped {dropped} spans that {self.path} would not take "
                 "(and drops the oldest while it refuses writes)",
             )
-        self._warn_once(kind(exc), f"spyglass cannot write traces to {self.path}: {exc}")
+        self._warn_once(
+            kind(exc),
+            f"spyglass cannot write traces to {self.path}: {fault_reason(exc, self.path)}",
+        )
 
     def _warn_once(self, kind: str, message: str) -> None:
-        if kind not in self._warned:
-            self._warned.add(kind)
-            logger.warning(message)
-        else:
-            logger.debug(message)
+        first = kind not in self._warned
+        self._warned.add(kind)
+        warn(message, debug=not first)
 
     def pending_count(self) -> int:
         """Spans held for a retry because the database refused them."""
@@ -364,9 +369,7 @@ class SQLiteSpanExporter(SpanExporter):
             return
         self.force_flush()
         if self._pending:
-            logger.warning(
-                "spyglass lost %d spans: %s would not take them", len(self._pending), self.path
-            )
+            warn("spyglass lost %d spans: %s would not take them", len(self._pending), self.path)
         self._closed = True
         with self._lock:
             if self._pid == os.getpid():

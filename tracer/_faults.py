@@ -32,6 +32,16 @@ _ROW_ERRORS = (sqlite3.DataError, sqlite3.IntegrityError, sqlite3.InterfaceError
 _KEEP_CONNECTION = frozenset({5, 6, 13})  # SQLITE_BUSY, SQLITE_LOCKED, SQLITE_FULL
 
 
+def fault_reason(exc: BaseException, path: object) -> str:
+    """Why a write to ``path`` failed, without naming ``path`` again (the warning names it):
+    ``database is locked``, ``the file is corrupt: database disk image is malformed``."""
+    reason = str(exc) or type(exc).__name__
+    for prefix in (f"cannot use {path}: ", f"cannot open {path}: "):
+        if reason.startswith(prefix):
+            return reason[len(prefix) :]
+    return reason.replace(str(path), "the file")
+
+
 def kind(exc: BaseException) -> str:
     """``"database"`` for a fault of the database or its files, ``"row"`` for one of the data."""
     if isinstance(exc, _ROW_ERRORS) or (

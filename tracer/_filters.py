@@ -14,7 +14,19 @@ from typing import TypedDict
 from spyglass.errors import ConfigurationError
 from spyglass.tracer._records import parse_since
 
-__all__ = ["TraceFilters", "chunks", "fts_query", "trace_filters"]
+__all__ = [
+    "JUDGE_PREFIX",
+    "TraceFilters",
+    "chunks",
+    "fts_query",
+    "internal_clause",
+    "trace_filters",
+]
+
+#: The name of evaluation-internal traces: each LLM judge's call is its own trace named after
+#: its rubric, ``spyglass.judge.<criterion>``. Lists and stats leave them out unless asked, so
+#: an evaluation's judge calls do not crowd out (or count as) the app's own traces.
+JUDGE_PREFIX = "spyglass.judge."
 
 _STATUSES = {"ok": "OK", "error": "ERROR", "unset": "UNSET"}
 _CHUNK = 500
@@ -31,6 +43,9 @@ class TraceFilters(TypedDict, total=False):
     model: str | None
     prompt: str | None
     errors: bool | None
+    name: str | None
+    tag: str | None
+    internal: bool
 
 
 def fts_query(text: str) -> str:
@@ -71,6 +86,30 @@ def _span_condition(column: str, test: str, probe: bool) -> str:
             f"AND +s.{column} {test})"
         )
     return f"trace_id IN (SELECT trace_id FROM spans s WHERE s.{column} {test})"
+
+
+def internal_clause(column: str = "name") -> str:
+    """A condition on ``traces`` that leaves out evaluation-internal (judge) traces."""
+    return f"({column} IS NULL OR {column} NOT GLOB '{_glob_prefix(JUDGE_PREFIX)}')"
+
+
+def shows_internal(filters: TraceFilters) -> bool:
+    """Judge traces are listed when asked for: ``internal=True``, or a ``name`` filter that
+    names them (``spyglass.judge...``)."""
+    name = filters.get("name")
+    return bool(filters.get("internal")) or (
+        isinstance(name, str) and name.startswith(JUDGE_PREFIX.rstrip("."))
+    )
+
+
+def _tag_condition(probe: bool) -> str:
+    tags = "json_each(s.attributes, '$.\"spyglass.tags\"') AS j"
+    if probe:
+        return (
+            f"EXISTS (SELECT 1 FROM spans s, {tags} WHERE s.trace_id = traces.trace_id "
+            "AND j.value = ?)"
+        )
+    return f"trace_id IN (SELECT s.trace_id FROM spans s, {tags} WHERE j.value = ?)"
 
 
 def trace_filters(
@@ -118,6 +157,15 @@ def trace_filters(
         extra = " AND s.prompt_version = ?" if version else ""
         where.append(_span_condition("prompt_name", f"= ?{extra}", probe))
         params.extend([name, version] if version else [name])
+    trace_name, tag = filters.get("name"), filters.get("tag")
+    if trace_name is not None:
+        where.append("name GLOB ?")
+        params.append(_glob_prefix(trace_name))
+    if tag is not None:
+        where.append(_tag_condition(probe))
+        params.append(tag)
+    if not shows_internal(filters):
+        where.append(internal_clause())
     if trace_ids is not None:
         where.append(f"trace_id IN ({', '.join('?' * len(trace_ids))})")
         params.extend(trace_ids)

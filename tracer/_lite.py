@@ -52,6 +52,7 @@ from opentelemetry.util.types import AttributeValue
 from spyglass.tracer import attributes as A
 from spyglass.tracer._context import _INHERITED
 from spyglass.tracer._limits import MAX_ATTRIBUTE_CHARS, bounded_strings, capped
+from spyglass.tracer._warn import reason, warn
 
 logger = logging.getLogger("spyglass")
 
@@ -90,10 +91,12 @@ def collect(out: dict[str, Any], extractor: Extractor, *args: object) -> None:
         name = getattr(extractor, "__qualname__", None) or repr(extractor)
         first = name not in _failed_extractors
         _failed_extractors.add(name)
-        (logger.warning if first else logger.debug)(
-            "spyglass: extracting %s failed; the span keeps its other attributes",
+        warn(
+            "spyglass: extracting %s failed (%s); the span keeps its other attributes",
             name,
-            exc_info=True,
+            reason(),
+            traceback=True,
+            debug=not first,
         )
 
 

@@ -48,6 +48,7 @@ from spyglass.tracer._lite import LiteTracer
 from spyglass.tracer._processor import EXIT_TIMEOUT, BlockingBatchProcessor
 from spyglass.tracer._redact import Redactor
 from spyglass.tracer._rows import distinct_key
+from spyglass.tracer._warn import reason, warn
 
 logger = logging.getLogger("spyglass")
 
@@ -201,7 +202,7 @@ class Pipeline:
             try:
                 processor.on_end(span)
             except Exception:  # a processor must not raise into the traced program
-                logger.warning("spyglass span processor failed", exc_info=True)
+                warn("spyglass span processor failed: %s", reason(), traceback=True)
 
     def flush(self, timeout: float = 10.0) -> bool:
         """Block until every finished span is exported; False if the timeout passed first."""

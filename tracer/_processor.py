@@ -41,6 +41,8 @@ from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from spyglass.tracer import _lifecycle
+from spyglass.tracer._warn import reason as _reason
+from spyglass.tracer._warn import warn
 
 logger = logging.getLogger("spyglass")
 
@@ -157,7 +159,7 @@ class BlockingBatchProcessor(SpanProcessor):
             if self._dropped > 1:
                 return
             stuck_for = time.monotonic() - self._last_ok
-        logger.warning(
+        warn(
             "spyglass is dropping spans: %s has taken none for %.1f s and %d are waiting "
             "(spyglass.flush() returns False; the total is logged at exit)",
             self._target,
@@ -261,7 +263,7 @@ class BlockingBatchProcessor(SpanProcessor):
         try:
             return call() is not False
         except Exception:  # an exporter must not raise, but if one does the worker lives on
-            logger.warning("spyglass exporter failed", exc_info=True)
+            warn("spyglass exporter failed: %s", _reason(), traceback=True)
             return False
 
     # --- flush and shutdown ----------------------------------------------------------------
@@ -329,7 +331,7 @@ class BlockingBatchProcessor(SpanProcessor):
             if unsent:
                 self._gave_up(unsent, wait)
         if self._dropped:
-            logger.warning(
+            warn(
                 "spyglass dropped %d spans in all: %s was not taking them",
                 self._dropped,
                 self._target,
@@ -343,7 +345,7 @@ class BlockingBatchProcessor(SpanProcessor):
         return len(self._queue) + self._in_flight + (held if isinstance(held, int) else 0)
 
     def _gave_up(self, unsent: int, waited: float) -> None:
-        logger.warning(
+        warn(
             "spyglass gave up on %d spans at shutdown: %s did not take them within %g s",
             unsent,
             self._target,

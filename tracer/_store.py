@@ -32,7 +32,13 @@ from spyglass.tracer._db import (
     open_for_read,
     shared_memory_writable,
 )
-from spyglass.tracer._filters import TraceFilters, chunks, fts_query, trace_filters
+from spyglass.tracer._filters import (
+    TraceFilters,
+    chunks,
+    fts_query,
+    internal_clause,
+    trace_filters,
+)
 from spyglass.tracer._ids import resolve_trace
 from spyglass.tracer._index_stats import index_rows_sql, index_stats
 from spyglass.tracer._records import (
@@ -139,6 +145,9 @@ class Store:
         model: str | None = None,
         prompt: str | None = None,
         errors: bool | None = None,
+        name: str | None = None,
+        tag: str | None = None,
+        internal: bool = False,
         trace_ids: Sequence[str] | None = None,
     ) -> list[TraceSummary]:
         """Newest traces first, filtered; ``since`` takes ``"1h"``, ``"2d"``, a datetime...
@@ -147,7 +156,10 @@ class Store:
         span failed (``error_count > 0``: a failed tool call the root recovered from counts),
         ``errors=False`` those in which none did. ``model`` keeps traces with a call to a
         model whose name starts with it; ``prompt`` (``name`` or ``name@version``) traces
-        that rendered that registered prompt.
+        that rendered that registered prompt; ``name`` traces whose name starts with it;
+        ``tag`` traces with a span tagged so (``spyglass.trace(tags=...)``). An evaluation's
+        judge calls (traces named ``spyglass.judge.<criterion>``) are left out unless
+        ``internal=True`` or ``name`` asks for them.
         """
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ConfigurationError(f"limit must be a positive integer, got {limit!r}")
@@ -161,9 +173,12 @@ class Store:
             model=model,
             prompt=prompt,
             errors=errors,
+            name=name,
+            tag=tag,
+            internal=internal,
         )
         rows = None
-        if (model or prompt) and not search:
+        if (model or prompt or tag) and not search:
             # A common model is in most traces: test the newest traces one by one (an indexed
             # probe each) rather than list every span that names it. Exact when the window
             # holds `limit` matches; otherwise (a rare model) the full query below answers.
@@ -299,11 +314,16 @@ class Store:
         return hits
 
     def stats(
-        self, since: str | datetime | timedelta | None = None, project: str | None = None
+        self,
+        since: str | datetime | timedelta | None = None,
+        project: str | None = None,
+        *,
+        internal: bool = False,
     ) -> Stats:
         """Per model (calls, tokens, cost, p50/p95 latency, errors), per prompt version
         (runs, errors, p50 latency, tokens) and per prompt version × index that answered,
-        over spans started since ``since``."""
+        over spans started since ``since``. An evaluation's judge calls are not the app's:
+        they count only with ``internal=True``."""
         since_ns = parse_since(since) if since is not None else None
         where, params = "", list[object]()
         if since_ns is not None:
@@ -312,6 +332,10 @@ class Store:
         if project is not None:
             where += " AND trace_id IN (SELECT trace_id FROM traces WHERE project = ?)"
             params.append(project)
+        if not internal:
+            where += (
+                f" AND trace_id NOT IN (SELECT trace_id FROM traces WHERE NOT {internal_clause()})"
+            )
         models = self._query(
             f"SELECT provider, model, start_ns, end_ns, status, {_USAGE_COLUMNS} FROM spans "
             f"WHERE model IS NOT NULL{where}",

@@ -31,8 +31,10 @@ from spyglass.tracer._decorate import (
     wrap_function,
     wrap_generator,
 )
+from spyglass.tracer._documents import documents_from_output, documents_json, query_from_input
 from spyglass.tracer._limits import MAX_STRING, capped
 from spyglass.tracer._serialize import to_json
+from spyglass.tracer._warn import reason, warn
 
 logger = logging.getLogger("spyglass")
 
@@ -57,11 +59,18 @@ def record_error(span: Span, exc: BaseException) -> None:
 
 
 class SpanHandle:
-    """What ``with spyglass.trace(...) as span`` gives: add input, output and attributes."""
+    """What ``with spyglass.trace(...) as span`` gives: add input, output and attributes.
 
-    def __init__(self, span: Span, capture_content: bool) -> None:
+    On a RETRIEVER span, ``set_documents`` records retrieved documents, and the input and
+    output are read for them too: a string input (or a function's one string argument, or its
+    ``query`` / ``question`` argument) is the query, and an output that is a list of documents
+    is stored as the documents (``tracer/_documents.py`` says what counts as one).
+    """
+
+    def __init__(self, span: Span, capture_content: bool, kind: str = "CHAIN") -> None:
         self._span = span
         self._capture = capture_content
+        self._kind = kind
         ctx = span.get_span_context()
         self.trace_id = format(ctx.trace_id, "032x")
         self.span_id = format(ctx.span_id, "016x")
@@ -72,14 +81,40 @@ class SpanHandle:
         return self._span
 
     def set_input(self, value: object) -> None:
-        """Record what the block was given (any object; serialized safely)."""
-        if self._capture:
-            self._span.set_attribute(A.SPYGLASS_INPUT, to_json(value))
+        """Record what the block was given (any object; serialized safely). On a RETRIEVER
+        span a query found in it is also recorded as the query."""
+        if not self._capture:
+            return
+        self._span.set_attribute(A.SPYGLASS_INPUT, to_json(value))
+        if self._kind == "RETRIEVER":
+            query = query_from_input(value)
+            if query is not None:
+                self.set_query(query)
 
     def set_output(self, value: object) -> None:
-        """Record what the block produced."""
-        if self._capture:
+        """Record what the block produced. On a RETRIEVER span a list of documents is
+        recorded as the span's documents (``set_documents``) instead."""
+        if self._kind == "RETRIEVER" and documents_from_output(value):
+            self.set_documents(value)
+        elif self._capture:
             self._span.set_attribute(A.SPYGLASS_OUTPUT, to_json(value))
+
+    def set_documents(self, documents: object) -> None:
+        """Record retrieved documents, in rank order: strings, dicts (``content`` or
+        ``page_content`` or ``text``, ``id``, ``score``, ``metadata``), LangChain
+        ``Document``s, LlamaIndex nodes or ``NodeWithScore``s, or ``(document, score)`` pairs.
+        Ids and scores are kept without content capture; text and metadata only with it."""
+        try:
+            self._span.set_attribute(
+                A.GEN_AI_RETRIEVAL_DOCUMENTS, documents_json(documents, self._capture)
+            )
+        except Exception:
+            logger.debug("spyglass could not record documents", exc_info=True)
+
+    def set_query(self, text: str) -> None:
+        """Record a retrieval's query text (``gen_ai.retrieval.query.text``)."""
+        if self._capture:
+            self._span.set_attribute(A.GEN_AI_RETRIEVAL_QUERY_TEXT, capped(str(text), MAX_STRING))
 
     def set_attribute(self, key: str, value: object) -> None:
         """Set one attribute; values that are not OTel primitives are stored as JSON. A string
@@ -111,10 +146,12 @@ class _Active:
         )
         pipeline = _runtime.ensure()
         attributes: dict[str, str] = {A.SPYGLASS_KIND: spec.kind, A.SPYGLASS_INTEGRATION: "trace"}
+        if spec.kind == "RETRIEVER":
+            attributes[A.GEN_AI_OPERATION_NAME] = "retrieval"
         self.span = pipeline.tracer.start_span(
             spec.name, context=parent_context(), attributes=attributes
         )
-        self.handle = SpanHandle(self.span, pipeline.settings.capture_content)
+        self.handle = SpanHandle(self.span, pipeline.settings.capture_content, spec.kind)
 
     def activate(self) -> object:
         return otel_context.attach(otel_trace.set_span_in_context(self.span))
@@ -161,7 +198,7 @@ class _TraceSpec:
             active = _Active(self)
             return active, active.activate()
         except Exception:
-            logger.warning("spyglass could not start span %r", self.name, exc_info=True)
+            warn("spyglass could not start span %r: %s", self.name, reason(), traceback=True)
             return None, None
 
     def __enter__(self) -> SpanHandle | None:

@@ -17,12 +17,13 @@ __all__ = ["SpyglassApp", "comparison_view", "diff_view", "make_app", "run_view"
 
 if TYPE_CHECKING:
     from spyglass.viewer._app import SpyglassApp, make_app
-    from spyglass.viewer._eval import comparison_view, run_view
+    from spyglass.viewer._eval import run_view
+    from spyglass.viewer._eval_compare import comparison_view
     from spyglass.viewer._prompts import diff_view
 
 _LAZY = {
     "SpyglassApp": "spyglass.viewer._app",
-    "comparison_view": "spyglass.viewer._eval",
+    "comparison_view": "spyglass.viewer._eval_compare",
     "diff_view": "spyglass.viewer._prompts",
     "make_app": "spyglass.viewer._app",
     "run_view": "spyglass.viewer._eval",

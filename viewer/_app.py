@@ -59,9 +59,11 @@ class SpyglassApp(App[None]):
         limit: int,
         poll_interval: float | None,
         filter_delay: float = FILTER_DELAY,
+        internal: bool = False,
     ) -> None:
         super().__init__()
         self.store = store
+        self._internal = internal
         self._limit = limit
         self._poll_interval = poll_interval
         self._filter_delay = filter_delay
@@ -73,6 +75,7 @@ class SpyglassApp(App[None]):
                 limit=self._limit,
                 poll_interval=self._poll_interval,
                 filter_delay=self._filter_delay,
+                internal=self._internal,
             )
         )
 
@@ -89,12 +92,15 @@ def make_app(
     limit: int = 200,
     poll_interval: float | None = 2.0,
     filter_delay: float = FILTER_DELAY,
+    internal: bool = False,
 ) -> SpyglassApp:
     """The viewer over ``db`` (opened read-only unless ``store`` is given); the filter box
-    applies what is typed once typing pauses for ``filter_delay`` seconds."""
+    applies what is typed once typing pauses for ``filter_delay`` seconds. An evaluation's
+    judge calls are listed only with ``internal`` (or a ``name:spyglass.judge`` filter)."""
     return SpyglassApp(
         store if store is not None else Store(Path(db), prices=prices),
         limit=limit,
         poll_interval=poll_interval,
         filter_delay=filter_delay,
+        internal=internal,
     )

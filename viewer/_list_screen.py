@@ -51,9 +51,11 @@ class TraceListScreen(Screen[None]):
         limit: int,
         poll_interval: float | None,
         filter_delay: float = FILTER_DELAY,
+        internal: bool = False,
     ) -> None:
         super().__init__()
         self._store = store
+        self._internal = internal
         self._limit = limit
         self._poll_interval = poll_interval
         self._filter_delay = filter_delay
@@ -85,7 +87,9 @@ class TraceListScreen(Screen[None]):
         try:
             # Read the version first: a write after it triggers another reload, never a miss.
             self._version = data_version(self._store)
-            found = self._store.traces(limit=self._limit, **query.filters())
+            filters = query.filters()
+            filters["internal"] = self._internal
+            found = self._store.traces(limit=self._limit, **filters)
         except SpyglassError as exc:
             self.post_message(TracesLoaded([], generation, str(exc)))
             return

@@ -1,5 +1,5 @@
 """The trace list's filter box: free words plus ``model:``, ``status:``, ``has:``, ``prompt:``,
-``session:``.
+``session:``, ``name:`` (a prefix) and ``tag:``.
 
 ``status:error model:gpt-4o refund policy`` keeps traces whose root failed, that called a
 ``gpt-4o*`` model and whose text contains both words. ``has:error`` keeps the traces in which
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from spyglass.errors import ConfigurationError
 from spyglass.tracer._filters import TraceFilters
 
-KEYS = ("model", "status", "has", "prompt", "session")
+KEYS = ("model", "status", "has", "prompt", "session", "name", "tag")
 STATUSES = ("ok", "error", "unset")
 #: What ``has:`` takes; ``errors`` reads as well as ``error``.
 HAS = ("error", "errors")
@@ -31,6 +31,8 @@ class TraceQuery:
     status: str | None = None
     prompt: str | None = None
     session: str | None = None
+    name: str | None = None
+    tag: str | None = None
     #: ``has:error``: only traces with a failed span anywhere.
     errors: bool = False
 
@@ -48,6 +50,10 @@ class TraceQuery:
             filters["prompt"] = self.prompt
         if self.session:
             filters["session_id"] = self.session
+        if self.name:
+            filters["name"] = self.name
+        if self.tag:
+            filters["tag"] = self.tag
         return filters
 
     @property
@@ -82,5 +88,7 @@ def parse_query(raw: str) -> TraceQuery:
         status=status.lower() if status else None,
         prompt=found.get("prompt"),
         session=found.get("session"),
+        name=found.get("name"),
+        tag=found.get("tag"),
         errors=has is not None,
     )

@@ -63,6 +63,16 @@ def _store(db: str | None) -> Store:
     help="Only traces whose text has these words (matched as `spyglass search` does).",
 )
 @click.option("--session", "session_id", default=None, help="Only traces of this session id.")
+@click.option("--model", default=None, help="Only traces calling a model whose name starts so.")
+@click.option("--prompt", default=None, help="Only traces that rendered NAME or NAME@VERSION.")
+@click.option("--name", default=None, help="Only traces whose name starts with this.")
+@click.option("--tag", default=None, help="Only traces with a span tagged so.")
+@click.option(
+    "--all",
+    "internal",
+    is_flag=True,
+    help="Also list an evaluation's judge calls (traces named spyglass.judge.*).",
+)
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new traces as they land.")
 @json_option("JSON: a list of trace summaries.")
 @errors_to_exit
@@ -74,6 +84,11 @@ def traces(
     status: str | None,
     search: str | None,
     session_id: str | None,
+    model: str | None,
+    prompt: str | None,
+    name: str | None,
+    tag: str | None,
+    internal: bool,
     errors: bool | None,
     follow: bool,
     as_json: bool,
@@ -82,7 +97,8 @@ def traces(
 
     STATUS is the root span's outcome; ERRORS counts the failed spans anywhere in the trace
     (a tool call that failed inside a trace that went on counts). --errors keeps the traces
-    with any; --status error those whose root failed.
+    with any; --status error those whose root failed. An evaluation's judge calls are left
+    out unless --all (or --name spyglass.judge...).
     """
     from spyglass.viewer._static import empty, traces_table
 
@@ -94,6 +110,11 @@ def traces(
         "search": search,
         "session_id": session_id,
         "errors": errors,
+        "model": model,
+        "prompt": prompt,
+        "name": name,
+        "tag": tag,
+        "internal": internal,
     }
     if follow:
         _follow(store, filters, limit, as_json)
@@ -192,12 +213,17 @@ def search(db: str | None, text: str, limit: int, as_json: bool) -> None:
 @db_option
 @click.option("--since", default=None, help="Only calls started since: 30m, 1h, 1d, 1w or a date.")
 @click.option("--project", default=None, help="Only this project.")
+@click.option("--all", "internal", is_flag=True, help="Also count an evaluation's judge calls.")
 @json_option("JSON: per-model and per-prompt figures.")
 @errors_to_exit
-def stats(db: str | None, since: str | None, project: str | None, as_json: bool) -> None:
-    """Calls, tokens, cost, latency and errors per model and prompt version; scores."""
+def stats(
+    db: str | None, since: str | None, project: str | None, internal: bool, as_json: bool
+) -> None:
+    """Calls, tokens, cost, latency and errors per model and prompt version; scores.
+
+    An evaluation's LLM judge calls are not the app's: --all counts them too."""
     store = _store(db)
-    found = store.stats(since=since, project=project)
+    found = store.stats(since=since, project=project, internal=internal)
     from spyglass.tracer._score_stats import score_summary
 
     summaries = score_summary(store.path, since_ns=found.since_ns, project=project)
@@ -216,14 +242,21 @@ def stats(db: str | None, since: str | None, project: str | None, as_json: bool)
 
 @click.command()
 @db_option
+@click.option(
+    "--all",
+    "internal",
+    is_flag=True,
+    help="Also list an evaluation's judge calls (traces named spyglass.judge.*).",
+)
 @errors_to_exit
-def ui(db: str | None) -> None:
+def ui(db: str | None, internal: bool) -> None:
     """Browse traces interactively: filter, span tree, messages, documents.
 
     The filter box takes free words plus model:NAME, status:error (the root failed),
-    has:error (any span failed), prompt:NAME@V and session:ID; ? shows every key.
+    has:error (any span failed), prompt:NAME@V, session:ID, name:PREFIX and tag:TAG;
+    ? shows every key.
     """
     store = _store(db)  # a missing or foreign file is one line on stderr, before any screen
     from spyglass.viewer._app import make_app
 
-    make_app(store.path, store=store).run()
+    make_app(store.path, store=store, internal=internal).run()
