@@ -86,3 +86,27 @@ def print_table(variants: list[Variant]) -> None:
             cpus = [c + d for c, d in zip(variant.cpu, variant.drain_cpu, strict=True)]
             total_wall, total_cpu = statistics.median(walls), statistics.median(cpus)
             print(_row("spyglass + export (flush)", total_wall, total_cpu, base))
+
+
+CALLS_BUDGET = 1.35
+"""Traced calls / untraced calls, wall time, the exporter running alongside in this process."""
+PROCESS_BUDGET = 1.50
+"""Traced / untraced process CPU (all threads), the calls plus the flush of their spans."""
+THREAD_TARGET = 1.15
+"""Traced / untraced wall time of the calling thread alone (no exporter): a target, not a gate."""
+
+
+def check_budget(base: Variant, traced: Variant, hot_path: Variant) -> bool:
+    """Print the overhead budget's three figures; True when both gated ones hold."""
+    calls, _ = traced.ratio(base)
+    process_cpu = statistics.median(
+        c + d for c, d in zip(traced.cpu, traced.drain_cpu, strict=True)
+    ) / statistics.median(base.cpu)
+    thread, _ = hot_path.ratio(base)
+    held = calls <= CALLS_BUDGET and process_cpu <= PROCESS_BUDGET
+    print("\nbudget (traced / untraced):")
+    print(f"  calls, exporter alongside (wall) <= {CALLS_BUDGET:.2f}: {calls:.2f}")
+    print(f"  whole process CPU, calls + flush <= {PROCESS_BUDGET:.2f}: {process_cpu:.2f}")
+    print(f"  your thread alone (target ~{THREAD_TARGET:.2f}, not gated): {thread:.2f}")
+    print(f"-> {'PASS' if held else 'FAIL'}")
+    return held

@@ -27,8 +27,10 @@ Each round runs every variant once (ABCD ABCD ...), ``--calls`` calls each, set-
 tear-down outside the timing; the table reports, per call, the median over rounds of wall time
 and of process CPU time (all threads). The machine may be shared: interleaving puts a burst of
 someone else's work on every variant alike, the median drops it, and CPU time ignores time spent
-waiting for a core. Budget (DESIGN.md): spyglass / untraced ≤ 1.15 (wall); the exit status is
-1 when it is missed.
+waiting for a core. Budget (the overhead decision): the ``spyglass`` calls ≤ 1.35 × untraced
+(wall, exporter alongside) and the whole process's CPU for them and their flush ≤ 1.50 ×; the
+calling thread alone (``spyglass hot path``) is reported against a target of about 1.15. The
+exit status is 1 when a budget is missed.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from _rounds import Variant, nothing, print_table, run_round
+from _rounds import Variant, check_budget, nothing, print_table, run_round
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.runnables import RunnableConfig
 from opentelemetry.context import get_current
@@ -54,8 +56,6 @@ from spyglass.demo import QUESTIONS, build_chain
 from spyglass.integrations.langchain import SpyglassCallbackHandler
 from spyglass.tracer._lite import LiteSpan, LiteTracer
 from spyglass.tracer._pipeline import Pipeline, Settings
-
-BUDGET = 1.15
 
 
 class NoopHandler(BaseCallbackHandler):
@@ -162,12 +162,7 @@ def report(variants: list[Variant], rounds: int, calls: int) -> bool:
     print(f"\nLangChain RAG chain (9 runs per call), {rounds} interleaved rounds x {calls} calls;")
     print("medians per call; ratios against untraced.\n")
     print_table(variants)
-    wall_ratio, cpu_ratio = variants[2].ratio(variants[0])
-    verdict = wall_ratio <= BUDGET
-    outcome = "PASS" if verdict else "FAIL"
-    print(f"\nbudget: spyglass / untraced <= {BUDGET}: wall {wall_ratio:.2f}, CPU {cpu_ratio:.2f}")
-    print(f"-> {outcome}")
-    return verdict
+    return check_budget(variants[0], variants[2], variants[3])
 
 
 def main(argv: list[str] | None = None) -> int:

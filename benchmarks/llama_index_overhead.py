@@ -26,7 +26,10 @@ Each round runs every variant once (ABCD ABCD ...), ``--calls`` queries each, se
 tear-down outside the timing; the table reports, per query, the median over rounds of wall
 time and of process CPU time (all threads). The machine may be shared: interleaving puts a
 burst of someone else's work on every variant alike, and the median drops it.
-Budget (DESIGN.md): spyglass / untraced <= 1.15.
+Budget (the overhead decision): the ``spyglass`` calls <= 1.35 x untraced (wall, exporter
+alongside) and the whole process's CPU for them and their flush <= 1.50 x; the calling
+thread alone (``spyglass, no exporter``) is reported against a target of about 1.15. The exit
+status is 1 when a budget is missed.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from _rounds import Variant, nothing, print_table, run_round
+from _rounds import Variant, check_budget, nothing, print_table, run_round
 from llama_index.core import Document, VectorStoreIndex
 from llama_index.core.base.base_query_engine import BaseQueryEngine
 from llama_index.core.embeddings import MockEmbedding
@@ -51,7 +54,6 @@ from llama_index.core.llms import MockLLM
 
 import spyglass
 
-BUDGET = 1.15
 TOPICS = ("lighthouses", "tides", "sourdough", "glaciers", "comets", "orchards")
 #: Thirty distinct questions, cycled: no two consecutive prompts are the same.
 QUESTIONS = tuple(f"What does note {i} say about {TOPICS[i % len(TOPICS)]}?" for i in range(30))
@@ -157,11 +159,7 @@ def report(variants: list[Variant], rounds: int, calls: int) -> bool:
     print(f"\nLlamaIndex query engine (top_k=4), {rounds} interleaved rounds x {calls} queries;")
     print("medians per query; ratios against untraced.\n")
     print_table(variants)
-    ratio, _ = variants[2].ratio(variants[0])
-    verdict = ratio <= BUDGET
-    print(f"\nbudget: spyglass / untraced <= {BUDGET}: {ratio:.2f} -> "
-          f"{'PASS' if verdict else 'FAIL'}")  # fmt: skip
-    return verdict
+    return check_budget(variants[0], variants[2], variants[4])
 
 
 def main(argv: list[str] | None = None) -> int:
