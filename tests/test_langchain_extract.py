@@ -388,3 +388,19 @@ def test_io_json() -> None:
         "role": "assistant",
         "parts": [{"type": "text", "content": "a"}],
     }
+
+
+def test_fast_json_writes_strings_as_json_does() -> None:
+    import json
+
+    from spyglass.integrations.langchain._messages import fast_json
+
+    for text in [
+        "plain",
+        'quo"te \\ back',
+        "ctl \x00\x1f\x7f\n\t",
+        "héllo ✓ 𝄞",
+        "\u2028",
+        "lone \ud800",
+    ]:
+        assert fast_json(text) == json.dumps(text, ensure_ascii=False)

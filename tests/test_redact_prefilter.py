@@ -232,3 +232,38 @@ def test_names_are_remembered_only_when_clean_and_without_a_callable() -> None:
         assert plain.scrub_name("auth.ghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789") == f"auth.{R}"
     assert plain.known_clean_names(["gen_ai.request.model"])
     assert not plain.known_clean_names(["gen_ai.request.model", "order.cust-42"])
+
+
+def test_long_clean_string_is_remembered_and_a_secret_never_is() -> None:
+    # A long value that recurs (a chain hands it from step to step) skips the rules the
+    # second time; the same text with a secret in it is redacted every time.
+    redactor = Redactor()
+    secret = FILLER + "\nghp_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789\n" + FILLER
+    for _ in range(3):
+        assert redactor.scrub(FILLER) == FILLER
+        assert redactor.scrub(secret) == FILLER + f"\n{R}\n" + FILLER
+    assert FILLER in redactor._clean_long
+    assert secret not in redactor._clean_long
+
+
+def test_long_memo_still_runs_user_patterns_and_callables() -> None:
+    seen: list[str] = []
+
+    def tag(text: str) -> str:
+        seen.append(text)
+        return text
+
+    redactor = Redactor([r"cust-\d+"], extra=tag)
+    text = FILLER + "\norder cust-42"
+    for _ in range(3):
+        assert redactor.scrub(text) == FILLER + f"\norder {R}"
+    assert len(seen) == 3
+
+
+def test_long_memo_is_bounded_by_characters() -> None:
+    redactor = Redactor()
+    for i in range(400):
+        text = f"{i} " + FILLER  # ~10 KB each: 4 MB in all, past the bound
+        assert redactor.scrub(text) == text
+    assert 0 < redactor._clean_long_chars <= 1 << 21
+    assert sum(map(len, redactor._clean_long)) == redactor._clean_long_chars

@@ -21,6 +21,7 @@ import json
 from collections.abc import Callable, Mapping
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 
+import orjson
 from langchain_core.documents import Document
 from langchain_core.messages import AIMessage, BaseMessage, ChatMessage, ToolMessage
 from langchain_core.prompt_values import ChatPromptValue, StringPromptValue
@@ -82,10 +83,22 @@ else:  # pragma: no cover - CPython has the C accelerator
     _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
 
-def fast_json(value: object, max_chars: int = 65_536) -> str:
-    """JSON text of ``value``: the C encoder when it can (plain data), else ``to_json``."""
+def _string_json(value: str) -> str:
     try:
-        text = _encode(value)
+        return orjson.dumps(value).decode()
+    except TypeError:  # a lone surrogate: json writes it as it stands, as before
+        return _encode(value)
+
+
+def fast_json(value: object, max_chars: int = 65_536) -> str:
+    """JSON text of ``value``: the C encoder when it can (plain data), else ``to_json``.
+
+    A plain string goes through orjson, which escapes every character as ``json`` does (only
+    floats are written differently, and a string has none) at a fraction of the cost; a lone
+    surrogate, which orjson refuses, takes the ``json`` path as before.
+    """
+    try:
+        text = _string_json(value) if type(value) is str else _encode(value)
     except Exception:  # an object, a cycle, NaN, a huge int, a dict subclass that raises
         return to_json(value, max_chars=max_chars)
     return text if len(text) <= max_chars else to_json(value, max_chars=max_chars)
