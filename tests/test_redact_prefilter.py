@@ -265,5 +265,5 @@ def test_long_memo_is_bounded_by_characters() -> None:
     for i in range(400):
         text = f"{i} " + FILLER  # ~10 KB each: 4 MB in all, past the bound
         assert redactor.scrub(text) == text
-    assert 0 < redactor._clean_long_chars <= 1 << 21
-    assert sum(map(len, redactor._clean_long)) == redactor._clean_long_chars
+    assert 0 < redactor._clean_long.weight <= 1 << 21
+    assert sum(map(len, redactor._clean_long)) == redactor._clean_long.weight

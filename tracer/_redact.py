@@ -55,6 +55,33 @@ _LONG_MEMO_CHARS = 1 << 21
 _LONG_MEMO_MAX_LEN = 1 << 16
 
 
+class _CleanMemo(set[str]):
+    """Strings known to pass the rules, forgotten all at once when the next would pass
+    ``budget``; each weighs ``weigh(text)`` (1: a count of strings, ``len``: of characters).
+
+    The bound is kept loosely if two exporters' threads share one Redactor (a clear and an
+    add may interleave); what is remembered is always a string the rules left as is.
+    """
+
+    def __init__(self, budget: int, weigh: Callable[[str], int]) -> None:
+        super().__init__()
+        self.budget = budget
+        self.weigh = weigh
+        self.weight = 0
+
+    def remember(self, text: str) -> None:
+        cost = self.weigh(text)
+        if self.weight + cost > self.budget:
+            self.clear()
+            self.weight = 0
+        self.add(text)
+        self.weight += cost
+
+
+def _one(_text: str) -> int:
+    return 1
+
+
 class Secret(NamedTuple):
     """Where a built-in rule found a secret in a text, and what kind it looks like."""
 
@@ -236,10 +263,9 @@ class Redactor:
         self._extra = extra
         self._extra_regexes = _combine(self.extra_patterns)
         self._warned = False
-        self._clean: set[str] = set()  # see _CLEAN_MEMO_SIZE
-        self._clean_long: set[str] = set()  # see _LONG_MEMO_CHARS
-        self._clean_long_chars = 0
-        self._clean_names: set[str] = set()  # see scrub_name
+        self._clean = _CleanMemo(_CLEAN_MEMO_SIZE, _one)
+        self._clean_long = _CleanMemo(_LONG_MEMO_CHARS, len)
+        self._clean_names = _CleanMemo(_CLEAN_MEMO_SIZE, _one)  # see scrub_name
 
     def __repr__(self) -> str:
         patterns = [pattern.pattern for pattern in self.extra_patterns]
@@ -275,38 +301,14 @@ class Redactor:
     def _scrub_builtin(self, text: str) -> str:
         """The built-in rules, skipped for a string already known to pass them."""
         size = len(text)
-        if size > _CLEAN_MEMO_MAX_LEN:
-            return self._scrub_long(text, size)
-        if type(text) is not str:  # a subclass stays itself
+        if size > _LONG_MEMO_MAX_LEN or type(text) is not str:  # a subclass stays itself
             return _scrub_builtin(text)
-        clean = self._clean
+        clean = self._clean if size <= _CLEAN_MEMO_MAX_LEN else self._clean_long
         if text in clean:
             return text
         scrubbed = _scrub_builtin(text)
         if scrubbed is text:
-            if len(clean) >= _CLEAN_MEMO_SIZE:
-                clean.clear()
-            clean.add(text)
-        return scrubbed
-
-    def _scrub_long(self, text: str, size: int) -> str:
-        """``_scrub_builtin`` for a long string: remembered by its characters, within a bound.
-
-        The bound is kept loosely if two exporters' threads share this Redactor (a clear and
-        an add may interleave); what is remembered is always a string the rules left as is.
-        """
-        if size > _LONG_MEMO_MAX_LEN or type(text) is not str:
-            return _scrub_builtin(text)
-        clean = self._clean_long
-        if text in clean:
-            return text
-        scrubbed = _scrub_builtin(text)
-        if scrubbed is text:
-            if self._clean_long_chars + size > _LONG_MEMO_CHARS:
-                clean.clear()
-                self._clean_long_chars = 0
-            clean.add(text)
-            self._clean_long_chars += size
+            clean.remember(text)
         return scrubbed
 
     def scrub_name(self, name: str) -> str:
@@ -318,9 +320,7 @@ class Redactor:
             return name
         scrubbed = self.scrub(name)
         if scrubbed is name and self._extra is None and len(name) <= _CLEAN_MEMO_MAX_LEN:
-            if len(clean) >= _CLEAN_MEMO_SIZE:
-                clean.clear()
-            clean.add(name)
+            clean.remember(name)
         return scrubbed
 
     def known_clean_names(self, names: Iterable[str]) -> bool:
